@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { Broker } from '../broker/Broker.js';
+import type { Codec, CodecSet } from '../codec/Codec.js';
+import { currentContext, normaliseMetadata, type CallContext, type Metadata } from '../context/Context.js';
+import { MicroError } from '../errors.js';
+import type { Service } from '../registry/Registry.js';
+import type { Next, Selection, Selector } from '../selector/Selector.js';
+import { ConnectionPool } from '../transport/ConnectionPool.js';
+import { Headers } from '../transport/headers.js';
+import type { Message, Transport } from '../transport/Transport.js';
+import type { CallOptions, Client, ClientPublishOptions } from './Client.js';
+import { isRetryable, RetryPolicies, retryableErrors } from './retryPolicy.js';
+
+export interface RpcClientOptions {
+  requestTimeoutMs: number;
+  retries: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  poolSize: number;
+  poolIdleMs: number;
+  streamsPerConnection: number;
+  dialTimeoutMs: number;
+}
+
+export interface RpcClientDependencies {
+  selector: Selector;
+  transport: Transport;
+  broker: Broker;
+  codec: Codec;
+  codecs: CodecSet;
+}
+
+const ERROR_ID = 'tsmicro.client';
+
+const idempotentEndpoints = new WeakMap<Service, Set<string>>();
+
+/** Endpoints that declared `idempotent: true` in @Handler, read from the registry entry. */
+function isIdempotent(service: Service, endpoint: string): boolean {
+  let names = idempotentEndpoints.get(service);
+  if (!names) {
+    names = new Set(service.endpoints.filter((candidate) => candidate.metadata?.idempotent === 'true').map((candidate) => candidate.name));
+    idempotentEndpoints.set(service, names);
+  }
+  return names.has(endpoint);
+}
+
+function fixedNode(service: string, address: string): Next {
+  const selection: Selection = { service: { name: service, version: '', metadata: {}, endpoints: [], nodes: [] }, node: { id: address, address, metadata: {} } };
+  return () => selection;
+}
+
+/**
+ * The default client: picks a node through the selector, sends over a pooled, multiplexed transport
+ * connection, and retries transient failures on another node within the caller's deadline.
+ */
+export class RpcClient implements Client {
+  readonly #deps: RpcClientDependencies;
+  readonly #options: RpcClientOptions;
+  readonly #pool: ConnectionPool;
+  readonly #policies: RetryPolicies;
+
+  constructor(deps: RpcClientDependencies, options: RpcClientOptions) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#pool = new ConnectionPool(deps.transport, {
+      size: options.poolSize,
+      streamsPerConnection: options.streamsPerConnection,
+      idleMs: options.poolIdleMs,
+      dialTimeoutMs: options.dialTimeoutMs,
+    });
+    this.#policies = new RetryPolicies({ initialDelayMs: options.backoffInitialMs, maxDelayMs: options.backoffMaxMs });
+  }
+
+  async call<TReply = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = {}): Promise<TReply> {
+    const parent = options.context === undefined ? currentContext() : (options.context ?? undefined);
+    const deadline = Math.min(Date.now() + (options.timeoutMs ?? this.#options.requestTimeoutMs), parent?.deadline ?? Infinity);
+    const metadata = inherit(parent, options.metadata);
+    const codec = this.#deps.codec;
+    const body = codec.encode(request);
+    const next = options.address ? fixedNode(service, options.address) : await this.#deps.selector.select(service, options.select);
+    const retries = options.retries ?? this.#options.retries;
+
+    const attempt = (): Promise<TReply> => this.#attempt<TReply>(service, endpoint, next, metadata, body, deadline);
+    if (retries <= 0) return attempt();
+    let lastError: unknown;
+    return this.#policies.get(retries).execute(() => {
+      // A retry that would start after the deadline reports the failure that caused it, not a timeout.
+      if (lastError && Date.now() >= deadline) throw lastError;
+      return attempt().catch((error: unknown) => {
+        lastError = error;
+        throw error;
+      });
+    });
+  }
+
+  async #attempt<TReply>(service: string, endpoint: string, next: Next, metadata: Metadata, body: Uint8Array, deadline: number): Promise<TReply> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw MicroError.timeout(ERROR_ID, `call to ${service} ${endpoint} timed out before it was sent`);
+    const selection = next();
+    const headers: Record<string, string> = { ...metadata };
+    headers[Headers.service] = service;
+    headers[Headers.endpoint] = endpoint;
+    headers[Headers.contentType] = this.#deps.codec.contentType;
+    headers[Headers.timeout] = String(remaining);
+    let reply: Message;
+    try {
+      const channel = await this.#pool.get(selection.node.address, ERROR_ID);
+      reply = await channel.request({ headers, body }, remaining, ERROR_ID, `call to ${service} ${endpoint} at ${selection.node.address}`);
+    } catch (error) {
+      this.#onFailure(service, endpoint, selection, error);
+      throw error;
+    }
+    this.#deps.selector.mark(service, selection.node);
+    return this.#decode<TReply>(reply, service, endpoint);
+  }
+
+  /** Marks the node when the failure was the node's (not the handler's answer) and judges retryability. */
+  #onFailure(service: string, endpoint: string, selection: Selection, error: unknown): void {
+    if (!MicroError.is(error)) return;
+    const nodeFailure = error.notDelivered || error.code === 502 || (error.code === 408 && error.id === ERROR_ID);
+    if (nodeFailure) this.#deps.selector.mark(service, selection.node, error);
+    if (isRetryable(error, isIdempotent(selection.service, endpoint))) retryableErrors.add(error);
+  }
+
+  #decode<TReply>(reply: Message, service: string, endpoint: string): TReply {
+    const codec = this.#deps.codecs.forContentType(reply.headers[Headers.contentType]) ?? this.#deps.codec;
+    try {
+      return codec.decode(reply.body) as TReply;
+    } catch (error) {
+      throw MicroError.internal(ERROR_ID, `reply from ${service} ${endpoint} could not be decoded as ${codec.contentType}: ${(error as Error).message}`);
+    }
+  }
+
+  async publish(topic: string, payload: unknown, options: ClientPublishOptions = {}): Promise<void> {
+    const parent = options.context === undefined ? currentContext() : (options.context ?? undefined);
+    const headers = inherit(parent, options.metadata);
+    headers[Headers.contentType] = this.#deps.codec.contentType;
+    headers[Headers.topic] = topic;
+    headers[Headers.eventId] = randomUUID();
+    await this.#deps.broker.publish(topic, { headers, body: this.#deps.codec.encode(payload) }, { key: options.key });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}
+
+/** The parent's metadata with this call's on top; reserved header names never pass as metadata. */
+function inherit(parent: CallContext | undefined, own: Metadata | undefined): Metadata {
+  const merged: Metadata = parent ? { ...parent.metadata } : {};
+  if (own) Object.assign(merged, normaliseMetadata(own));
+  return merged;
+}

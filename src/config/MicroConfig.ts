@@ -1,0 +1,31 @@
+import type { LogFormat, LogLevel } from '../logger/Logger.js';
+import type { StrategyName } from '../selector/Selector.js';
+
+/** One plugin choice: which implementation, where its server is, and its own options. */
+export interface PluginChoice {
+  plugin: string;
+  /** Comma-separated addresses of the plugin's server(s); for the file registry, its directory. */
+  address: string;
+  options: Record<string, unknown>;
+}
+
+/** Everything the core reads, validated once at boot and frozen. Durations are milliseconds. */
+export interface MicroConfig {
+  service: {
+    name: string;
+    version: string;
+    /** Where the server listens. */
+    address: string;
+    /** The address registered for clients when it differs from `address`. */
+    advertise: string;
+    metadata: Record<string, string>;
+  };
+  registry: PluginChoice;
+  broker: PluginChoice;
+  transport: PluginChoice & { maxMessageSize: number; dialTimeout: number };
+  codec: string;
+  selector: { plugin: string; strategy: StrategyName; penalty: number };
+  client: { retries: number; requestTimeout: number; poolSize: number; poolIdle: number; backoffInitial: number; backoffMax: number };
+  server: { registerTtl: number; registerInterval: number; drainTimeout: number };
+  logger: { level: LogLevel; format: LogFormat };
+}

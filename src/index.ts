@@ -1,0 +1,50 @@
+/**
+ * tsmicro: a microservice framework whose registry, broker, transport, codec and selector are contracts bound to
+ * inversify tokens, with zero-dependency defaults and plugins that rebind them.
+ */
+import 'reflect-metadata';
+
+export { App, type AppOptions, type ServiceClass } from './app/App.js';
+export { coreModule } from './app/coreModule.js';
+export { memoryModule, MemoryWorld } from './app/memoryModule.js';
+export { Tokens, type ServerFactory, type TokenName } from './tokens.js';
+export { MicroError, toMicroError, parseWireError, statusText, type WireError, type FieldViolation } from './errors.js';
+
+export { Service } from './decorators/Service.js';
+export { Handler } from './decorators/Handler.js';
+export { Subscriber } from './decorators/Subscriber.js';
+export type { ServiceOptions, HandlerOptions, SubscriberOptions } from './decorators/metadata.js';
+
+export type { CallContext, Metadata } from './context/Context.js';
+export { currentContext } from './context/Context.js';
+
+export type { Registry, Service as ServiceEntry, Node, Endpoint, Value, Watcher, WatchResult, WatchAction, RegisterOptions, WatchOptions } from './registry/Registry.js';
+export { WatcherStoppedError } from './registry/Registry.js';
+export { MemoryRegistry, MemoryRegistryStore } from './registry/MemoryRegistry.js';
+export { FileRegistry, defaultRegistryDirectory } from './registry/file/FileRegistry.js';
+export { RegistryCache } from './registry/cache/RegistryCache.js';
+
+export type { Broker, BrokerEvent, EventHandler, SubscribeOptions, PublishOptions, Subscription, AckMode } from './broker/Broker.js';
+export { MemoryBroker } from './broker/MemoryBroker.js';
+export { DirectBroker } from './broker/DirectBroker.js';
+export { SubscriberTable } from './broker/SubscriberTable.js';
+
+export type { Transport, Listener, Socket, Message, SocketHandlers, DialOptions } from './transport/Transport.js';
+export { TransportError } from './transport/Transport.js';
+export { TcpTransport } from './transport/TcpTransport.js';
+export { MemoryTransport, MemoryTransportNetwork } from './transport/MemoryTransport.js';
+export { Headers } from './transport/headers.js';
+
+export type { Codec } from './codec/Codec.js';
+export { CodecSet, CodecError } from './codec/Codec.js';
+export { JsonCodec } from './codec/JsonCodec.js';
+export { MsgpackCodec } from './codec/MsgpackCodec.js';
+
+export type { Selector, SelectOptions, Selection, Next, StrategyName } from './selector/Selector.js';
+export { RegistrySelector } from './selector/RegistrySelector.js';
+
+export type { Client, CallOptions, ClientPublishOptions } from './client/Client.js';
+export type { Server, ServerOptions, EventContext, HandlerRegistration, SubscriberRegistration } from './server/Server.js';
+export type { Logger, LogLevel, LogFormat } from './logger/Logger.js';
+export type { MicroConfig, PluginChoice } from './config/MicroConfig.js';
+export { resolveConfig } from './config/resolveConfig.js';

@@ -1,0 +1,106 @@
+import { MicroError } from '../errors.js';
+import type { Node } from '../registry/Registry.js';
+import type { RegistryCache } from '../registry/cache/RegistryCache.js';
+import { candidates, describeVersions } from './filters.js';
+import type { Next, SelectOptions, Selection, Selector, StrategyName } from './Selector.js';
+
+export interface RegistrySelectorOptions {
+  strategy?: StrategyName;
+  /** How long a node that failed is avoided; doubles on each further failure, up to 16 times this. */
+  penaltyMs?: number;
+}
+
+interface Penalty {
+  until: number;
+  failures: number;
+}
+
+const ERROR_ID = 'tsmicro.selector';
+
+/**
+ * Picks nodes from the (cached) registry with a random or round-robin strategy. A node marked as failing is
+ * skipped while its penalty lasts, unless every candidate is penalised, in which case the one whose penalty ends
+ * first is tried: a call is never refused only because every node once failed.
+ */
+export class RegistrySelector implements Selector {
+  readonly name = 'registry';
+  readonly #cache: RegistryCache;
+  readonly #strategy: StrategyName;
+  readonly #penaltyMs: number;
+  readonly #penalties = new Map<string, Penalty>();
+  readonly #turns = new Map<string, number>();
+
+  constructor(cache: RegistryCache, options: RegistrySelectorOptions = {}) {
+    this.#cache = cache;
+    this.#strategy = options.strategy ?? 'random';
+    this.#penaltyMs = options.penaltyMs ?? 5_000;
+  }
+
+  async select(service: string, options: SelectOptions = {}): Promise<Next> {
+    const services = await this.#cache.getService(service);
+    if (services.length === 0) throw MicroError.notFound(ERROR_ID, `service "${service}" not found in the ${this.#cache.registry.name} registry`);
+    const pool = candidates(services, options);
+    if (pool.length === 0) {
+      const wanted = [options.version !== undefined ? `version ${options.version}` : '', options.metadata ? `metadata ${JSON.stringify(options.metadata)}` : ''].filter(Boolean).join(' and ');
+      throw MicroError.notFound(ERROR_ID, `no node of service "${service}" matches ${wanted}; registered: ${describeVersions(services)}`);
+    }
+    const strategy = options.strategy ?? this.#strategy;
+    const tried = new Set<Selection>();
+    return () => {
+      const pick = this.#pick(service, pool, tried, strategy);
+      tried.add(pick);
+      return pick;
+    };
+  }
+
+  mark(_service: string, node: Node, error?: Error): void {
+    if (!error) {
+      if (this.#penalties.size > 0) this.#penalties.delete(node.id);
+      return;
+    }
+    const failures = (this.#penalties.get(node.id)?.failures ?? 0) + 1;
+    const duration = this.#penaltyMs * Math.min(16, 2 ** (failures - 1));
+    this.#penalties.set(node.id, { until: Date.now() + duration, failures });
+  }
+
+  reset(service: string): void {
+    this.#turns.delete(service);
+    this.#penalties.clear();
+  }
+
+  async close(): Promise<void> {
+    this.#penalties.clear();
+  }
+
+  /** Prefers nodes not yet tried by this call and not penalised; relaxes those wishes in that order. */
+  #pick(service: string, pool: Selection[], tried: Set<Selection>, strategy: StrategyName): Selection {
+    const now = Date.now();
+    const healthy = (selection: Selection): boolean => {
+      const penalty = this.#penalties.get(selection.node.id);
+      return !penalty || penalty.until <= now;
+    };
+    let choices = pool;
+    if (tried.size > 0 || this.#penalties.size > 0) {
+      const fresh = pool.filter((selection) => !tried.has(selection));
+      const preferred = fresh.filter(healthy);
+      choices = preferred.length > 0 ? preferred : pool.filter(healthy);
+      if (choices.length === 0) choices = fresh.length > 0 ? fresh : pool;
+      if (choices.every((selection) => !healthy(selection))) choices = [this.#soonestBack(choices)];
+    }
+    if (choices.length === 1) return choices[0]!;
+    if (strategy === 'roundrobin') {
+      const turn = this.#turns.get(service) ?? Math.floor(Math.random() * choices.length);
+      this.#turns.set(service, turn + 1);
+      return choices[turn % choices.length]!;
+    }
+    return choices[Math.floor(Math.random() * choices.length)]!;
+  }
+
+  #soonestBack(choices: Selection[]): Selection {
+    let best = choices[0]!;
+    for (const selection of choices) {
+      if ((this.#penalties.get(selection.node.id)?.until ?? 0) < (this.#penalties.get(best.node.id)?.until ?? 0)) best = selection;
+    }
+    return best;
+  }
+}
