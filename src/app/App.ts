@@ -124,12 +124,18 @@ export class App {
     await quietly('transport close', () => this.get(Tokens.Transport).close());
   }
 
-  /**
-   * Starts, then runs until SIGINT or SIGTERM and stops gracefully. A second signal exits at once with code 1.
-   */
+  /** Starts, then serves until SIGINT or SIGTERM and stops gracefully. */
   async run(): Promise<void> {
     await this.start();
-    await new Promise<void>((resolve) => {
+    await this.stopOnSignal();
+  }
+
+  /**
+   * Resolves after the app has stopped because of SIGINT or SIGTERM. A second signal during the graceful stop
+   * exits at once with code 1, for the operator who does not want to wait for the drain.
+   */
+  stopOnSignal(): Promise<void> {
+    return new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals): void => {
         this.#logger.info('signal received, stopping', { signal });
         process.removeListener('SIGINT', onSignal);

@@ -127,13 +127,22 @@ export class DirectBroker implements Broker {
 
   async publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
     await this.connect();
-    const services = await this.#deps.registry.getService(BROKER_SERVICE_PREFIX + topic);
+    const name = BROKER_SERVICE_PREFIX + topic;
+    const tried = await this.#publishTo(topic, message, await this.#deps.registry.getService(name));
+    if (tried.delivered || tried.targets === 0) return;
+    // Every target failed: the cached entries may be stale (a subscriber just left). Look again, once.
+    this.#deps.registry.invalidate(name);
+    const retried = await this.#publishTo(topic, message, await this.#deps.registry.getService(name));
+    if (retried.delivered || retried.targets === 0) return;
+    throw MicroError.unavailable(ERROR_ID, `no subscriber of "${topic}" could be reached (${retried.targets} tried)`);
+  }
+
+  async #publishTo(topic: string, message: Message, services: readonly Service[]): Promise<{ targets: number; delivered: boolean }> {
     const { broadcast, groups } = this.#targets(services);
     const deliveries: Promise<boolean>[] = broadcast.map((node) => this.#deliverToOne(topic, message, [node]));
     for (const [queue, members] of groups) deliveries.push(this.#deliverToOne(topic, message, this.#rotate(topic, queue, members)));
-    if (deliveries.length === 0) return;
     const outcomes = await Promise.all(deliveries);
-    if (!outcomes.some(Boolean)) throw MicroError.unavailable(ERROR_ID, `no subscriber of "${topic}" could be reached (${outcomes.length} tried)`);
+    return { targets: outcomes.length, delivered: outcomes.some(Boolean) };
   }
 
   #entry(local: LocalSubscription): Service {

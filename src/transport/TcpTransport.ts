@@ -40,11 +40,12 @@ class TcpListener implements Listener {
     this.#handler = handler;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
-    });
+  /**
+   * Stops accepting at once. net.Server's close callback waits for every accepted connection to end, which
+   * would deadlock a server that closes its listener before draining those connections, so it is not awaited.
+   */
+  async close(): Promise<void> {
+    if (this.server.listening) this.server.close();
   }
 }
 
