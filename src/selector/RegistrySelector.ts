@@ -72,7 +72,10 @@ export class RegistrySelector implements Selector {
     this.#penalties.clear();
   }
 
-  /** Prefers nodes not yet tried by this call and not penalised; relaxes those wishes in that order. */
+  /**
+   * Prefers nodes this call has not tried yet (a node it tried has just failed it), then nodes without a
+   * penalty; among penalised nodes only, the one whose penalty ends first.
+   */
   #pick(service: string, pool: Selection[], tried: Set<Selection>, strategy: StrategyName): Selection {
     const now = Date.now();
     const healthy = (selection: Selection): boolean => {
@@ -82,10 +85,9 @@ export class RegistrySelector implements Selector {
     let choices = pool;
     if (tried.size > 0 || this.#penalties.size > 0) {
       const fresh = pool.filter((selection) => !tried.has(selection));
-      const preferred = fresh.filter(healthy);
-      choices = preferred.length > 0 ? preferred : pool.filter(healthy);
-      if (choices.length === 0) choices = fresh.length > 0 ? fresh : pool;
-      if (choices.every((selection) => !healthy(selection))) choices = [this.#soonestBack(choices)];
+      if (fresh.length > 0) choices = fresh;
+      const rested = choices.filter(healthy);
+      choices = rested.length > 0 ? rested : [this.#soonestBack(choices)];
     }
     if (choices.length === 1) return choices[0]!;
     if (strategy === 'roundrobin') {
