@@ -3,7 +3,7 @@ import { registerFormats } from './formats.js';
 import type { MicroConfig } from './MicroConfig.js';
 import { coreSchema } from './schema.js';
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Record<string, unknown> ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 export interface ConfigSources {
   /** Environment variables to read; `process.env` by default. */
