@@ -47,4 +47,7 @@ export type { Client, CallOptions, ClientPublishOptions } from './client/Client.
 export type { Server, ServerOptions, EventContext, HandlerRegistration, SubscriberRegistration } from './server/Server.js';
 export type { Logger, LogLevel, LogFormat } from './logger/Logger.js';
 export type { MicroConfig, PluginChoice } from './config/MicroConfig.js';
-export { resolveConfig } from './config/resolveConfig.js';
+export { loadConfig, type LoadConfigOptions, type LoadedConfig, type ChosenPlugin, type ConfigValue } from './config/loadConfig.js';
+export { ConfigError, type ConfigErrorCode } from './config/ConfigError.js';
+export { definePlugin, type PluginDefinition, type PluginContext, type PluginKind, type PluginPackage } from './plugins/PluginDefinition.js';
+export { CORE_VERSION } from './version.js';

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
 import type { Client } from '../client/Client.js';
 import type { MicroConfig } from '../config/MicroConfig.js';
-import { resolveConfig, type ConfigSources, type DeepPartial } from '../config/resolveConfig.js';
+import type { DeepPartial } from '../config/configUtil.js';
+import { ConfigError } from '../config/ConfigError.js';
+import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/loadConfig.js';
 import { readDefinition } from '../decorators/readDefinition.js';
 import type { Logger } from '../logger/Logger.js';
 import type { Server } from '../server/Server.js';
@@ -11,6 +13,10 @@ import { coreModule } from './coreModule.js';
 import { handlerRegistrations, subscriberRegistrations } from './serviceRegistrations.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters are whatever the class injects
+function getAddress(config: Readonly<MicroConfig>, kind: string): unknown {
+  return (config as unknown as Record<string, { address?: unknown } | undefined>)[kind]?.address;
+}
+
 export type ServiceClass = new (...args: any[]) => object;
 
 export interface AppOptions {
@@ -21,10 +27,10 @@ export interface AppOptions {
    * win: what code states explicitly beats what a config file says.
    */
   modules?: ContainerModule[];
-  /** Config values from code; environment variables and flags still override them. */
+  /** Config values from code; config files, environment variables and flags override them. */
   config?: DeepPartial<MicroConfig>;
-  /** Where env vars and flags are read from (the process's by default). */
-  sources?: ConfigSources;
+  /** Where config is read from: working directory, env, argv or parsed flags (the process's by default). */
+  sources?: Omit<LoadConfigOptions, 'overrides'>;
   /** A logger to use instead of the one built from config. */
   logger?: Logger;
 }
@@ -40,22 +46,38 @@ export interface AppOptions {
 export class App {
   readonly container: Container;
   readonly config: Readonly<MicroConfig>;
+  /** The effective config, each value with its source, and the plugins chosen. */
+  readonly loaded: LoadedConfig;
   readonly #servers: Server[] = [];
   readonly #logger: Logger;
   #state: 'created' | 'started' | 'stopped' = 'created';
 
-  private constructor(container: Container, config: Readonly<MicroConfig>) {
+  private constructor(container: Container, loaded: LoadedConfig) {
     this.container = container;
-    this.config = config;
+    this.loaded = loaded;
+    this.config = loaded.config;
     this.#logger = container.get(Tokens.Logger).child({ component: 'app' });
   }
 
+  /**
+   * Reads the config, resolves and checks the chosen plugins, and builds the container: core defaults, then the
+   * plugins' modules, then `options.modules`. Nothing is started; any problem is thrown as a ConfigError first.
+   */
   static async create(options: AppOptions = {}): Promise<App> {
-    const config = resolveConfig(options.config, options.sources);
+    const loaded = await loadConfig({ ...options.sources, overrides: options.config });
     const container = new Container();
-    container.load(coreModule(config, options.logger));
+    container.load(coreModule(loaded.config, options.logger));
+    for (const plugin of loaded.plugins) {
+      const addresses = String(getAddress(loaded.config, plugin.kind) ?? '').split(',').map((address) => address.trim()).filter(Boolean);
+      container.load(await plugin.definition.create({ options: plugin.options, addresses, config: loaded.config, packages: plugin.packages }));
+    }
     for (const module of options.modules ?? []) container.load(module);
-    const app = new App(container, config);
+    for (const plugin of loaded.plugins) {
+      for (const token of plugin.definition.requires ?? []) {
+        if (!container.isBound(Tokens[token])) throw new ConfigError('PLUGIN_INVALID', `${plugin.kind} plugin "${plugin.name}" needs the ${token} token, which nothing binds`);
+      }
+    }
+    const app = new App(container, loaded);
     for (const type of options.services ?? []) app.#addService(type);
     return app;
   }

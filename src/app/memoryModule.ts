@@ -15,6 +15,9 @@ export class MemoryWorld {
   readonly broker = new SubscriberTable();
 }
 
+/** The world of plugins chosen by config (`registry: memory`): every app of the process shares it. */
+export const sharedMemoryWorld = new MemoryWorld();
+
 /** Rebinds Registry, Transport and Broker to in-memory implementations on `world`. */
 export function memoryModule(world: MemoryWorld = new MemoryWorld()): ContainerModule {
   return new ContainerModule(({ rebind }) => {

@@ -23,8 +23,10 @@ export interface MicroConfig {
   registry: PluginChoice;
   broker: PluginChoice;
   transport: PluginChoice & { maxMessageSize: number; dialTimeout: number };
-  codec: string;
-  selector: { plugin: string; strategy: StrategyName; penalty: number };
+  codec: PluginChoice;
+  selector: PluginChoice & { strategy: StrategyName; penalty: number };
+  /** Token name → plugin name, for tokens without a key of their own (e.g. `{ "Codec": "msgpack" }`). */
+  bindings: Record<string, string>;
   client: { retries: number; requestTimeout: number; poolSize: number; poolIdle: number; backoffInitial: number; backoffMax: number };
   server: { registerTtl: number; registerInterval: number; drainTimeout: number };
   logger: { level: LogLevel; format: LogFormat };

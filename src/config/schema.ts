@@ -32,12 +32,12 @@ export const coreSchema: convict.Schema<MicroConfig> = {
     maxMessageSize: { doc: 'Largest message a transport sends or accepts, in bytes', format: 'positive-int', default: 8 * 1024 * 1024, env: 'MICRO_TRANSPORT_MAX_MESSAGE_SIZE', arg: 'transport_max_message_size' },
     dialTimeout: { doc: 'How long opening a connection may take', format: 'duration', default: 5000, env: 'MICRO_TRANSPORT_DIAL_TIMEOUT', arg: 'transport_dial_timeout' },
   } as convict.Schema<MicroConfig['transport']>,
-  codec: { doc: 'Codec used to write requests and events: json or msgpack', format: ['json', 'msgpack'], default: 'json', env: 'MICRO_CODEC', arg: 'codec' },
+  codec: pluginChoice('codec', 'json', 'Codec requests and events are written with: json (default), msgpack, or a plugin module name'),
   selector: {
-    plugin: { doc: 'Selector plugin', format: String, default: 'registry', env: 'MICRO_SELECTOR', arg: 'selector' },
+    ...pluginChoice('selector', 'registry', 'Selector plugin: registry (default) or a plugin module name'),
     strategy: { doc: 'How a node is picked: random or roundrobin', format: [...STRATEGIES], default: 'random', env: 'MICRO_SELECTOR_STRATEGY', arg: 'selector_strategy' },
     penalty: { doc: 'How long a failing node is avoided (doubles on repeated failures)', format: 'duration', default: 5000, env: 'MICRO_SELECTOR_PENALTY', arg: 'selector_penalty' },
-  },
+  } as convict.Schema<MicroConfig['selector']>,
   client: {
     retries: { doc: 'Further attempts after a transient failure', format: 'non-negative-int', default: 1, env: 'MICRO_CLIENT_RETRIES', arg: 'client_retries' },
     requestTimeout: { doc: 'How long a call waits for its reply, retries included', format: 'duration', default: 5000, env: 'MICRO_CLIENT_REQUEST_TIMEOUT', arg: 'client_request_timeout' },
@@ -51,6 +51,7 @@ export const coreSchema: convict.Schema<MicroConfig> = {
     registerInterval: { doc: 'How often the registration is renewed', format: 'duration', default: 10_000, env: 'MICRO_REGISTER_INTERVAL', arg: 'register_interval' },
     drainTimeout: { doc: 'Longest a stopping server waits for work in progress', format: 'duration', default: 10_000, env: 'MICRO_SERVER_DRAIN_TIMEOUT', arg: 'server_drain_timeout' },
   },
+  bindings: { doc: 'Token name → plugin name, e.g. {"Codec": "msgpack"}', format: 'string-map', default: {}, env: 'MICRO_BINDINGS', arg: 'bindings' },
   logger: {
     level: { doc: 'Log level', format: [...LOG_LEVELS], default: 'info', env: 'MICRO_LOG_LEVEL', arg: 'log_level' },
     format: { doc: 'Log format: json (one object per line) or pretty', format: ['json', 'pretty'], default: 'json', env: 'MICRO_LOG_FORMAT', arg: 'log_format' },

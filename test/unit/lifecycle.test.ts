@@ -33,7 +33,7 @@ describe('server lifecycle', () => {
 
   it('refuses a TTL that is not longer than the renewal interval, before anything starts', async () => {
     await expect(apps.create({ services: [Shop], config: { server: { registerTtl: 1000, registerInterval: 1000 } } })).rejects.toThrow(
-      'server.registerTtl (1000 ms) must be greater than server.registerInterval (1000 ms), or the entry expires between renewals',
+      'server.registerTtl (1000 ms, from code) must be greater than server.registerInterval (1000 ms, from code), or the entry expires between renewals',
     );
   });
 

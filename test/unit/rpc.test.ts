@@ -112,7 +112,7 @@ describe('calls through the server', () => {
   });
 
   it('a MessagePack client calls a JSON server', async () => {
-    const msgpackClient = await apps.started({ config: { codec: 'msgpack' } });
+    const msgpackClient = await apps.started({ config: { codec: { plugin: 'msgpack' } } });
     const reply = await msgpackClient.client.call('shop', 'Shop.place', { item: 'coffee', quantity: 1 });
     expect(reply).toEqual({ accepted: 'coffee', quantity: 1, metadata: {} });
   });

@@ -1,0 +1,54 @@
+import semver from 'semver';
+import { ConfigError } from '../config/ConfigError.js';
+import { CORE_VERSION } from '../version.js';
+import { findPackage, importPackage, isModuleNotFound } from './packages.js';
+import { KIND_TOKEN, type PluginDefinition, type PluginKind } from './PluginDefinition.js';
+import type { ResolvedPlugin } from './resolvePlugin.js';
+
+/**
+ * Checks a plugin's metadata against the slot it was chosen for, before anything is loaded: its kind, the
+ * token it must provide, and the core versions it supports.
+ */
+export function checkPlugin(kind: PluginKind, requested: string, resolved: ResolvedPlugin): void {
+  const { definition, origin } = resolved;
+  const label = `${kind} plugin "${requested}" (${origin})`;
+  if (definition.kind !== kind) {
+    throw new ConfigError('PLUGIN_INVALID', `${label} is a ${definition.kind} plugin named "${definition.name}", not a ${kind} plugin`);
+  }
+  const token = KIND_TOKEN[kind];
+  if (token && !definition.provides.includes(token)) {
+    throw new ConfigError('PLUGIN_INVALID', `${label} does not provide the ${token} token (it provides: ${definition.provides.join(', ') || 'nothing'})`);
+  }
+  if (!semver.validRange(definition.core)) {
+    throw new ConfigError('PLUGIN_INVALID', `${label} declares an invalid core version range "${definition.core}"`);
+  }
+  if (!semver.satisfies(CORE_VERSION, definition.core, { includePrerelease: true })) {
+    throw new ConfigError('PLUGIN_INCOMPATIBLE', `${label} supports tsmicro ${definition.core}, but this is tsmicro ${CORE_VERSION}; use a plugin version made for ${CORE_VERSION}`);
+  }
+}
+
+/** The install command for a plugin's packages, e.g. `npm install nats@^2.29.0`. */
+export function installCommand(definition: PluginDefinition<unknown>): string {
+  return `npm install ${(definition.packages ?? []).map((pkg) => `${pkg.name}@${pkg.range}`).join(' ')}`;
+}
+
+/**
+ * Imports the npm packages a chosen plugin needs, from the user's project. A missing one is named with the exact
+ * install command; this is the only place optional dependencies are ever imported.
+ */
+export async function importPluginPackages(kind: PluginKind, definition: PluginDefinition<unknown>, cwd: string): Promise<Record<string, unknown>> {
+  const packages: Record<string, unknown> = {};
+  for (const pkg of definition.packages ?? []) {
+    try {
+      packages[pkg.name] = await importPackage(pkg.name, cwd);
+    } catch (error) {
+      if (!isModuleNotFound(error, pkg.name) && findPackage(pkg.name, cwd)) throw error;
+      throw new ConfigError(
+        'PLUGIN_PACKAGE_MISSING',
+        `${kind} plugin "${definition.name}" needs the npm package "${pkg.name}", which is not installed; install it with: ${installCommand(definition)}`,
+        { cause: error },
+      );
+    }
+  }
+  return packages;
+}
