@@ -51,3 +51,4 @@ export { loadConfig, type LoadConfigOptions, type LoadedConfig, type ChosenPlugi
 export { ConfigError, type ConfigErrorCode } from './config/ConfigError.js';
 export { definePlugin, type PluginDefinition, type PluginContext, type PluginKind, type PluginPackage } from './plugins/PluginDefinition.js';
 export { CORE_VERSION } from './version.js';
+export type { ConfigInput } from './config/configUtil.js';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
 import type { Client } from '../client/Client.js';
 import type { MicroConfig } from '../config/MicroConfig.js';
-import type { DeepPartial } from '../config/configUtil.js';
+import type { ConfigInput } from '../config/configUtil.js';
 import { ConfigError } from '../config/ConfigError.js';
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from '../config/loadConfig.js';
 import { readDefinition } from '../decorators/readDefinition.js';
@@ -28,7 +28,7 @@ export interface AppOptions {
    */
   modules?: ContainerModule[];
   /** Config values from code; config files, environment variables and flags override them. */
-  config?: DeepPartial<MicroConfig>;
+  config?: ConfigInput;
   /** Where config is read from: working directory, env, argv or parsed flags (the process's by default). */
   sources?: Omit<LoadConfigOptions, 'overrides'>;
   /** A logger to use instead of the one built from config. */

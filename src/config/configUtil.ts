@@ -3,6 +3,11 @@ import type { MicroConfig } from './MicroConfig.js';
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
+type PluginKeys = 'registry' | 'broker' | 'transport' | 'codec' | 'selector';
+
+/** Config as code gives it: any subset, and a plugin key may be just the plugin's name (`registry: 'memory'`). */
+export type ConfigInput = Omit<DeepPartial<MicroConfig>, PluginKeys> & { [K in PluginKeys]?: string | DeepPartial<MicroConfig[K]> };
+
 export function deepFreeze<T>(value: T): Readonly<T> {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -6,7 +6,7 @@ import { didYouMean } from '../plugins/suggest.js';
 import { ConfigError } from './ConfigError.js';
 import { registerFormats } from './formats.js';
 import type { MicroConfig } from './MicroConfig.js';
-import { checkRelations, deepFreeze, type DeepPartial } from './configUtil.js';
+import { checkRelations, deepFreeze, type ConfigInput } from './configUtil.js';
 import { coreSchema } from './schema.js';
 import { getPath, schemaLeaves, setPath, unknownKeys, type SchemaLeaf } from './schemaLeaves.js';
 import { conventionalFiles, envLayer, expandShorthand, flagsLayer, parseFlags, pick, readConfigFile, type ConfigLayer } from './sources.js';
@@ -23,7 +23,7 @@ export interface LoadConfigOptions {
   /** Flags already parsed (by the CLI), by schema flag name; replaces `argv`. */
   flags?: Readonly<Record<string, string | undefined>>;
   /** Values from code: above schema defaults, below files, env and flags. */
-  overrides?: DeepPartial<MicroConfig>;
+  overrides?: ConfigInput;
   modulesDirectory?: string;
 }
 
@@ -74,12 +74,22 @@ function invalidValues(error: Error, layers: readonly ConfigLayer[]): ConfigErro
   return new ConfigError('CONFIG_INVALID_VALUE', problems.join('; '), { cause: error });
 }
 
+/** Known keys as deep as `key` (`service` for a typo at the top, `registry.options.x` below), for suggestions. */
+function keysAtDepthOf(key: string, leaves: readonly SchemaLeaf[]): string[] {
+  const depth = key.split('.').length;
+  const keys = new Set<string>();
+  for (const leaf of leaves) {
+    const parts = leaf.key.split('.');
+    if (parts.length >= depth) keys.add(parts.slice(0, depth).join('.'));
+  }
+  return [...keys];
+}
+
 function rejectUnknownKeys(layers: readonly ConfigLayer[], leaves: readonly SchemaLeaf[]): void {
-  const known = leaves.map((leaf) => leaf.key);
   for (const layer of layers) {
     if (!layer.strictKeys) continue;
     const [unknown] = unknownKeys(layer.values, leaves);
-    if (unknown) throw new ConfigError('CONFIG_UNKNOWN_KEY', `unknown config key "${unknown}" in ${layer.label}${didYouMean(unknown, known)}`);
+    if (unknown) throw new ConfigError('CONFIG_UNKNOWN_KEY', `unknown config key "${unknown}" in ${layer.label}${didYouMean(unknown, keysAtDepthOf(unknown, leaves))}`);
   }
 }
 
