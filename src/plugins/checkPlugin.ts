@@ -12,6 +12,10 @@ import type { ResolvedPlugin } from './resolvePlugin.js';
 export function checkPlugin(kind: PluginKind, requested: string, resolved: ResolvedPlugin): void {
   const { definition, origin } = resolved;
   const label = `${kind} plugin "${requested}" (${origin})`;
+  const byName = !(requested.startsWith('.') || requested.startsWith('/') || requested.startsWith('file:'));
+  if (byName && definition.name !== requested) {
+    throw new ConfigError('PLUGIN_INVALID', `${label} declares the name "${definition.name}"; a plugin found by name must carry that name`);
+  }
   if (definition.kind !== kind) {
     throw new ConfigError('PLUGIN_INVALID', `${label} is a ${definition.kind} plugin named "${definition.name}", not a ${kind} plugin`);
   }
