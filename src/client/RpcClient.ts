@@ -104,7 +104,7 @@ export class RpcClient implements Client {
     headers[Headers.timeout] = String(remaining);
     let reply: Message;
     try {
-      const channel = await this.#pool.get(selection.node.address, ERROR_ID);
+      const channel = await this.#pool.get(selection.node.address, ERROR_ID, remaining);
       reply = await channel.request({ headers, body }, remaining, ERROR_ID, `call to ${service} ${endpoint} at ${selection.node.address}`);
     } catch (error) {
       this.#onFailure(service, endpoint, selection, error);

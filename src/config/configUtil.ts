@@ -5,8 +5,11 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] 
 
 type PluginKeys = 'registry' | 'broker' | 'transport' | 'codec' | 'selector';
 
+/** Numbers may be given as text with units (`'5s'`), as in files and env vars. */
+type Loose<T> = { [K in keyof T]?: T[K] extends number ? number | string : T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Loose<T[K]> : T[K] };
+
 /** Config as code gives it: any subset, and a plugin key may be just the plugin's name (`registry: 'memory'`). */
-export type ConfigInput = Omit<DeepPartial<MicroConfig>, PluginKeys> & { [K in PluginKeys]?: string | DeepPartial<MicroConfig[K]> };
+export type ConfigInput = Omit<Loose<MicroConfig>, PluginKeys> & { [K in PluginKeys]?: string | Loose<MicroConfig[K]> };
 
 export function deepFreeze<T>(value: T): Readonly<T> {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

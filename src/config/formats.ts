@@ -50,6 +50,12 @@ export function registerFormats(): void {
         if (typeof value !== 'string' || (value !== '' && !/^(?:\[[^\]]+\]|[^:\s]*):\d{1,5}$/.test(value))) throw new Error('must be host:port, [ipv6]:port or :port');
       },
     },
+    // What a transport listens on: host:port for TCP, a subject or queue name for brokers the transport rides on.
+    'listen-address': {
+      validate(value: unknown) {
+        if (typeof value !== 'string' || /\s/.test(value)) throw new Error('must be host:port (or, for a broker-based transport, a subject or queue name) without spaces');
+      },
+    },
     'positive-int': {
       coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
       validate(value: unknown) {

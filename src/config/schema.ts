@@ -21,8 +21,8 @@ export const coreSchema: convict.Schema<MicroConfig> = {
   service: {
     name: { doc: 'Service name; overrides @Service({ name }) when the process runs one service', format: String, default: '', env: 'MICRO_SERVER_NAME', arg: 'server_name' },
     version: { doc: 'Service version; overrides @Service({ version })', format: String, default: '', env: 'MICRO_SERVER_VERSION', arg: 'server_version' },
-    address: { doc: 'Where the server listens', format: 'host-port', default: '127.0.0.1:0', env: 'MICRO_SERVER_ADDRESS', arg: 'server_address' },
-    advertise: { doc: 'Address registered for clients when it differs from the listening address', format: 'host-port', default: '', env: 'MICRO_SERVER_ADVERTISE', arg: 'server_advertise' },
+    address: { doc: 'Where the server listens: host:port (or the subject/queue name of a broker-based transport)', format: 'listen-address', default: '127.0.0.1:0', env: 'MICRO_SERVER_ADDRESS', arg: 'server_address' },
+    advertise: { doc: 'Address registered for clients when it differs from the listening address', format: 'listen-address', default: '', env: 'MICRO_SERVER_ADVERTISE', arg: 'server_advertise' },
     metadata: { doc: 'Service metadata, k=v pairs', format: 'string-map', default: {}, env: 'MICRO_SERVER_METADATA', arg: 'server_metadata' },
   },
   registry: pluginChoice('registry', 'file', 'Registry plugin: file (default), memory, or a plugin module name'),

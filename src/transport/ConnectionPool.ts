@@ -31,23 +31,26 @@ export class ConnectionPool {
     this.#sweep.unref();
   }
 
-  /** A connection to `address`. Rejects with MicroError 503 (not delivered) when the address cannot be dialled. */
-  get(address: string, errorId: string): Promise<RequestChannel> | RequestChannel {
+  /**
+   * A connection to `address`. Rejects with MicroError 503 (not delivered) when the address cannot be dialled.
+   * `budgetMs` caps the dial, so a call never waits in dial longer than its caller still waits.
+   */
+  get(address: string, errorId: string, budgetMs = Infinity): Promise<RequestChannel> | RequestChannel {
     const channels = this.#channels.get(address);
     let best: RequestChannel | undefined;
     if (channels) {
       for (const channel of channels) if (!best || channel.inFlight < best.inFlight) best = channel;
       if (best && (best.inFlight < this.options.streamsPerConnection || channels.length >= this.options.size)) return best;
     }
-    return this.#dial(address, errorId, best);
+    return this.#dial(address, errorId, best, budgetMs);
   }
 
-  #dial(address: string, errorId: string, fallback: RequestChannel | undefined): Promise<RequestChannel> {
+  #dial(address: string, errorId: string, fallback: RequestChannel | undefined, budgetMs: number): Promise<RequestChannel> {
     if (this.#closed) return Promise.reject(MicroError.unavailable(errorId, 'client is closed', true));
     let dialing = this.#dialing.get(address);
     if (!dialing) {
       dialing = this.transport
-        .dial(address, { timeoutMs: this.options.dialTimeoutMs })
+        .dial(address, { timeoutMs: Math.max(1, Math.min(this.options.dialTimeoutMs, budgetMs)) })
         .then((socket) => {
           const channel = new RequestChannel(socket, address, (closed) => this.#remove(closed));
           const list = this.#channels.get(address) ?? [];

@@ -50,8 +50,8 @@ describe('config errors, before anything starts', () => {
     expect(fromEnv.message).toBe('config value server.registerTtl = "soon" (from env MICRO_REGISTER_TTL) is invalid: must be a duration such as 500ms, 5s, 1m, or a number of milliseconds');
     const fromFlag = await failure(load({ argv: ['--log_level', 'loud'] }));
     expect(fromFlag.message).toBe('config value logger.level = "loud" (from flag --log_level) is invalid: must be one of the possible values: ["trace","debug","info","warn","error","fatal","silent"]');
-    const address = await failure(load({ env: { MICRO_SERVER_ADDRESS: 'localhost' } }));
-    expect(address.message).toBe('config value service.address = "localhost" (from env MICRO_SERVER_ADDRESS) is invalid: must be host:port, [ipv6]:port or :port');
+    const address = await failure(load({ env: { MICRO_SERVER_ADDRESS: 'local host' } }));
+    expect(address.message).toBe('config value service.address = "local host" (from env MICRO_SERVER_ADDRESS) is invalid: must be host:port (or, for a broker-based transport, a subject or queue name) without spaces');
   });
 
   it('a bad plugin option names the key under the plugin', async () => {

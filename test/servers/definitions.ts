@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kafka, kubernetes } from './javaServers.js';
 import { httpProbe, tcpProbe } from './probes.js';
 
 /** How to install, start and probe one kind of server, on a port and a data directory of the caller's choosing. */
@@ -9,6 +10,8 @@ export interface ServerDefinition {
   packages: string[];
   /** The executable whose presence means it is installed. */
   binary: string;
+  /** For servers that are not Debian packages: fetches what they need (jars) into the cache, idempotently. */
+  ensure?(): void;
   defaultPort: number;
   /** The env var tests read the address from, e.g. NATS_ADDRESS. */
   addressEnv: string;
@@ -60,7 +63,10 @@ export const SERVERS: Record<string, ServerDefinition> = {
     addressEnv: 'MQTT_ADDRESS',
     command: (port, directory) => {
       const config = join(directory, 'mosquitto.conf');
-      writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${directory}/`, 'log_dest stdout', ''].join('\n'));
+      // Started as root, mosquitto drops to the mosquitto user, which cannot write a root-owned data directory:
+      // persistence would then silently do nothing. Staying root keeps it working.
+      const user = process.getuid?.() === 0 ? ['user root'] : [];
+      writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${directory}/`, 'log_dest stdout', ...user, ''].join('\n'));
       return { command: 'mosquitto', args: ['-c', config] };
     },
     // An MQTT 3.1.1 CONNECT; a broker answers with CONNACK (0x20).
@@ -124,6 +130,9 @@ export const SERVERS: Record<string, ServerDefinition> = {
     startTimeoutMs: 60_000,
   },
 };
+
+SERVERS.kafka = kafka;
+SERVERS.kubernetes = kubernetes;
 
 export function serverNamed(name: string): ServerDefinition {
   const definition = SERVERS[name];

@@ -16,7 +16,11 @@ const POLICY = '/usr/sbin/policy-rc.d';
  */
 export function installMissing(definitions: readonly ServerDefinition[]): void {
   const missing = definitions.filter((definition) => !isInstalled(definition));
-  if (missing.length === 0) return;
+  if (missing.length > 0) installPackages(missing);
+  for (const definition of definitions) definition.ensure?.();
+}
+
+function installPackages(missing: readonly ServerDefinition[]): void {
   const packages = missing.flatMap((definition) => definition.packages);
   if (process.getuid?.() !== 0) {
     throw new Error(`not installed: ${missing.map((definition) => definition.name).join(', ')}; install with: sudo apt-get install -y ${packages.join(' ')}`);
