@@ -44,6 +44,8 @@ export type { Selector, SelectOptions, Selection, Next, StrategyName } from './s
 export { RegistrySelector } from './selector/RegistrySelector.js';
 
 export type { Client, CallOptions, ClientPublishOptions } from './client/Client.js';
+export type { CallWrapper, CallFunction, OutgoingCall } from './client/CallWrapper.js';
+export type { HandlerWrapper, HandlerFunction, WrappedEndpoint } from './server/HandlerWrapper.js';
 export type { Server, ServerOptions, EventContext, HandlerRegistration, SubscriberRegistration } from './server/Server.js';
 export type { Logger, LogLevel, LogFormat } from './logger/Logger.js';
 export type { MicroConfig, PluginChoice } from './config/MicroConfig.js';

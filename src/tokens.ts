@@ -9,6 +9,9 @@ import type { Registry } from './registry/Registry.js';
 import type { Selector } from './selector/Selector.js';
 import type { Server, ServerOptions } from './server/Server.js';
 import type { Transport } from './transport/Transport.js';
+import type { HandlerWrapper } from './server/HandlerWrapper.js';
+import type { CallWrapper } from './client/CallWrapper.js';
+import type { GatewayPlugin } from './gateway/GatewayPlugin.js';
 
 /** Builds the server of one decorated service. */
 export type ServerFactory = (options: ServerOptions) => Server;
@@ -35,6 +38,12 @@ export const Tokens = {
   Selector: Symbol.for('tsmicro.Selector') as ServiceIdentifier<Selector>,
   Client: Symbol.for('tsmicro.Client') as ServiceIdentifier<Client>,
   ServerFactory: Symbol.for('tsmicro.ServerFactory') as ServiceIdentifier<ServerFactory>,
+  /** Middleware around handlers and subscribers; bind several, the first bound runs outermost. */
+  HandlerWrapper: Symbol.for('tsmicro.HandlerWrapper') as ServiceIdentifier<HandlerWrapper>,
+  /** Middleware around outgoing calls; bind several, the first bound runs outermost. */
+  CallWrapper: Symbol.for('tsmicro.CallWrapper') as ServiceIdentifier<CallWrapper>,
+  /** API gateway plugins (router, X-Ray, IP whitelist); bind several, they run in `gateway.plugins` order. */
+  GatewayPlugin: Symbol.for('tsmicro.GatewayPlugin') as ServiceIdentifier<GatewayPlugin>,
 } as const;
 
 export type TokenName = keyof typeof Tokens;

@@ -59,7 +59,14 @@ export function registrySelector(context: ResolutionContext, config: Readonly<Mi
 
 export function rpcClient(context: ResolutionContext, config: Readonly<MicroConfig>): RpcClient {
   return new RpcClient(
-    { selector: context.get(Tokens.Selector), transport: context.get(Tokens.Transport), broker: context.get(Tokens.Broker), codec: context.get(Tokens.Codec), codecs: context.get(Tokens.Codecs) },
+    {
+      selector: context.get(Tokens.Selector),
+      transport: context.get(Tokens.Transport),
+      broker: context.get(Tokens.Broker),
+      codec: context.get(Tokens.Codec),
+      codecs: context.get(Tokens.Codecs),
+      wrappers: context.getAll(Tokens.CallWrapper, { optional: true }),
+    },
     {
       requestTimeoutMs: config.client.requestTimeout,
       retries: config.client.retries,
@@ -82,5 +89,6 @@ export function rpcServerFactory(context: ResolutionContext): ServerFactory {
       codec: context.get(Tokens.Codec),
       codecs: context.get(Tokens.Codecs),
       logger: componentLogger(context, 'server'),
+      wrappers: context.getAll(Tokens.HandlerWrapper, { optional: true }),
     });
 }

@@ -9,6 +9,7 @@ import { ConnectionPool } from '../transport/ConnectionPool.js';
 import { Headers } from '../transport/headers.js';
 import type { Message, Transport } from '../transport/Transport.js';
 import type { CallOptions, Client, ClientPublishOptions } from './Client.js';
+import { wrapCall, type CallFunction, type CallWrapper, type OutgoingCall } from './CallWrapper.js';
 import { isRetryable, RetryPolicies, retryableErrors } from './retryPolicy.js';
 
 export interface RpcClientOptions {
@@ -28,6 +29,8 @@ export interface RpcClientDependencies {
   broker: Broker;
   codec: Codec;
   codecs: CodecSet;
+  /** Run around every call, outermost first. */
+  wrappers?: readonly CallWrapper[];
 }
 
 const ERROR_ID = 'tsmicro.client';
@@ -58,6 +61,7 @@ export class RpcClient implements Client {
   readonly #options: RpcClientOptions;
   readonly #pool: ConnectionPool;
   readonly #policies: RetryPolicies;
+  readonly #invoke: CallFunction;
 
   constructor(deps: RpcClientDependencies, options: RpcClientOptions) {
     this.#deps = deps;
@@ -69,18 +73,23 @@ export class RpcClient implements Client {
       dialTimeoutMs: options.dialTimeoutMs,
     });
     this.#policies = new RetryPolicies({ initialDelayMs: options.backoffInitialMs, maxDelayMs: options.backoffMaxMs });
+    const core: CallFunction = (call) => this.#send(call);
+    this.#invoke = deps.wrappers && deps.wrappers.length > 0 ? wrapCall(core, deps.wrappers) : core;
   }
 
   async call<TReply = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = {}): Promise<TReply> {
     const parent = options.context === undefined ? currentContext() : (options.context ?? undefined);
     const deadline = Math.min(Date.now() + (options.timeoutMs ?? this.#options.requestTimeoutMs), parent?.deadline ?? Infinity);
-    const metadata = inherit(parent, options.metadata);
-    const codec = this.#deps.codec;
-    const body = codec.encode(request);
+    return this.#invoke({ service, endpoint, request, metadata: inherit(parent, options.metadata), deadline, options }) as Promise<TReply>;
+  }
+
+  /** The call itself, inside the wrappers: select, encode, send, and retry what is safe to retry. */
+  async #send({ service, endpoint, request, metadata, deadline, options }: OutgoingCall): Promise<unknown> {
+    const body = this.#deps.codec.encode(request);
     const next = options.address ? fixedNode(service, options.address) : await this.#deps.selector.select(service, options.select);
     const retries = options.retries ?? this.#options.retries;
 
-    const attempt = (): Promise<TReply> => this.#attempt<TReply>(service, endpoint, next, metadata, body, deadline);
+    const attempt = (): Promise<unknown> => this.#attempt(service, endpoint, next, metadata, body, deadline);
     if (retries <= 0) return attempt();
     let lastError: unknown;
     return this.#policies.get(retries).execute(() => {

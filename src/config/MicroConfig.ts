@@ -30,4 +30,26 @@ export interface MicroConfig {
   client: { retries: number; requestTimeout: number; poolSize: number; poolIdle: number; backoffInitial: number; backoffMax: number };
   server: { registerTtl: number; registerInterval: number; drainTimeout: number };
   logger: { level: LogLevel; format: LogFormat };
+  /** Handler and call wrappers to load (e.g. `xray`), each with its options under `wrappers.<name>`. */
+  wrappers: { plugins: string[] } & Record<string, unknown>;
+  gateway: GatewayConfig;
+}
+
+/** The API gateway (`tsmicro api`); its plugins' options live under `gateway.<plugin name>`. */
+export interface GatewayConfig {
+  address: string;
+  /** Prefix that turns a path's first segment into a service name: `/greeter/…` → `<namespace>greeter`. */
+  namespace: string;
+  rpcPath: string;
+  eventPath: string;
+  healthPath: string;
+  /** Where the web dashboard is served; empty to turn it off. */
+  dashboardPath: string;
+  bodyLimit: number;
+  /** How long the gateway waits for a service's reply. */
+  timeout: number;
+  cors: { enabled: boolean; origins: string[]; credentials: boolean };
+  accessLog: boolean;
+  plugins: string[];
+  [plugin: string]: unknown;
 }

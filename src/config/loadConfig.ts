@@ -11,8 +11,14 @@ import { coreSchema } from './schema.js';
 import { getPath, schemaLeaves, setPath, unknownKeys, type SchemaLeaf } from './schemaLeaves.js';
 import { conventionalFiles, envLayer, expandShorthand, flagsLayer, parseFlags, pick, readConfigFile, type ConfigLayer } from './sources.js';
 
-/** The kinds chosen by a key of their own; others (gateway plugins) are loaded by their own feature. */
+/** The kinds chosen by a key of their own (`registry: consul`), one plugin each, options under `<kind>.options`. */
 const CHOSEN_KINDS: readonly PluginKind[] = ['registry', 'broker', 'transport', 'codec', 'selector'];
+
+/** The kinds chosen by a list (`wrappers.plugins: [xray]`), any number each, options under `<section>.<plugin name>`. */
+const LISTED_KINDS: readonly { kind: PluginKind; section: string }[] = [
+  { kind: 'wrapper', section: 'wrappers' },
+  { kind: 'gateway', section: 'gateway' },
+];
 
 export interface LoadConfigOptions {
   /** Where `config/` and plugin packages are looked up; the process's working directory by default. */
@@ -29,6 +35,8 @@ export interface LoadConfigOptions {
 
 export interface ChosenPlugin {
   kind: PluginKind;
+  /** Where its options live in the config; none for plugins chosen through `bindings` (they get their defaults). */
+  optionsPath?: string;
   /** The name as configured (a path stays a path). */
   name: string;
   origin: string;
@@ -50,11 +58,17 @@ export interface LoadedConfig {
   values: readonly ConfigValue[];
 }
 
-/** Core schema with each chosen plugin's options fragment under `<kind>.options`. */
-function schemaWith(fragments: Map<PluginKind, object | undefined>): object {
-  // Shallow copies: schema leaves hold functions (formats), which structuredClone cannot copy.
+/** Core schema with each chosen plugin's options fragment at its options path (copied along the path, never mutated). */
+function schemaWith(chosen: readonly ChosenPlugin[]): object {
   const schema: Record<string, unknown> = { ...coreSchema };
-  for (const kind of CHOSEN_KINDS) schema[kind] = { ...(coreSchema as Record<string, object>)[kind], options: fragments.get(kind) ?? {} };
+  const placed = new Set<string>();
+  for (const kind of CHOSEN_KINDS) schema[kind] = { ...(coreSchema as Record<string, object>)[kind], options: {} };
+  for (const plugin of chosen) {
+    if (!plugin.optionsPath || placed.has(plugin.optionsPath)) continue;
+    placed.add(plugin.optionsPath);
+    const [section, key] = plugin.optionsPath.split('.') as [string, string];
+    schema[section] = { ...(schema[section] as object), [key]: plugin.definition.options ?? {} };
+  }
   return schema;
 }
 
@@ -94,7 +108,7 @@ function rejectUnknownKeys(layers: readonly ConfigLayer[], leaves: readonly Sche
 }
 
 async function choosePlugins(layers: readonly ConfigLayer[], cwd: string, modulesDirectory: string): Promise<ChosenPlugin[]> {
-  const requests: { kind: PluginKind; name: string; where: string }[] = [];
+  const requests: { kind: PluginKind; name: string; where: string; section?: string }[] = [];
   for (const kind of CHOSEN_KINDS) {
     const found = pick(layers, `${kind}.plugin`);
     const fallback = (getPath(coreSchema, `${kind}.plugin`) as { default: string }).default;
@@ -104,22 +118,34 @@ async function choosePlugins(layers: readonly ConfigLayer[], cwd: string, module
   const bindings = pick(layers, 'bindings');
   if (bindings && typeof bindings.value === 'object' && bindings.value !== null) {
     for (const [token, name] of Object.entries(bindings.value as Record<string, unknown>)) {
-      const kind = (Object.keys(KIND_TOKEN) as PluginKind[]).find((candidate) => KIND_TOKEN[candidate]?.toLowerCase() === token.toLowerCase());
+      const kind = CHOSEN_KINDS.find((candidate) => KIND_TOKEN[candidate]?.toLowerCase() === token.toLowerCase());
       if (!kind) {
-        const tokens = Object.values(KIND_TOKEN).filter(Boolean) as string[];
+        const tokens = CHOSEN_KINDS.map((candidate) => KIND_TOKEN[candidate]!);
         throw new ConfigError('CONFIG_INVALID_VALUE', `bindings.${token} (from ${bindings.source}) names no pluggable token${didYouMean(token, tokens)}; pluggable tokens: ${tokens.join(', ')}`);
       }
       requests.push({ kind, name: String(name), where: `${bindings.source} bindings.${token}` });
     }
+  }
+  for (const { kind, section } of LISTED_KINDS) {
+    const listed = pick(layers, `${section}.plugins`);
+    for (const name of listValue(listed?.value)) requests.push({ kind, name, where: listed!.source, section });
   }
   const chosen: ChosenPlugin[] = [];
   for (const request of requests) {
     const resolved = await resolvePlugin(request.kind, request.name, request.where, { cwd, modulesDirectory });
     checkPlugin(request.kind, request.name, resolved);
     const packages = await importPluginPackages(request.kind, resolved.definition, cwd);
-    chosen.push({ kind: request.kind, name: request.name, origin: resolved.origin, definition: resolved.definition, options: {}, packages });
+    const optionsPath = request.section ? `${request.section}.${resolved.definition.name}` : CHOSEN_KINDS.includes(request.kind) && !request.where.includes('bindings.') ? `${request.kind}.options` : undefined;
+    chosen.push({ kind: request.kind, name: request.name, optionsPath, origin: resolved.origin, definition: resolved.definition, options: {}, packages });
   }
   return chosen;
+}
+
+/** A list as files give it (an array) or as env vars and flags give it (comma-separated). */
+function listValue(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String).filter(Boolean);
+  if (typeof value === 'string') return value.split(',').map((item) => item.trim()).filter(Boolean);
+  return [];
 }
 
 /**
@@ -143,9 +169,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const layersFor = (leaves: readonly SchemaLeaf[]): ConfigLayer[] => [code, ...files, envLayer(leaves, env), flagsLayer(leaves, flagsFor(leaves))];
 
   const chosen = await choosePlugins(layersFor(coreLeaves), cwd, modulesDirectory);
-  const fragments = new Map<PluginKind, object | undefined>();
-  for (const plugin of chosen) if (CHOSEN_KINDS.includes(plugin.kind) && !fragments.has(plugin.kind)) fragments.set(plugin.kind, plugin.definition.options as object | undefined);
-  const schema = schemaWith(fragments);
+  const schema = schemaWith(chosen);
   const leaves = schemaLeaves(schema);
   const layers = layersFor(leaves);
   rejectUnknownKeys(layers, leaves);
@@ -172,11 +196,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   return { config: deepFreeze(config), plugins: chosen, values };
 }
 
-/** A plugin's validated options: its slot's `options` when it fills the slot, else its fragment's defaults. */
+/** A plugin's validated options: from its options path, else its fragment's defaults. */
 function pluginOptions(plugin: ChosenPlugin, config: MicroConfig): Record<string, unknown> {
-  const fromSlot = getPath(config, `${plugin.kind}.options`) as Record<string, unknown> | undefined;
-  const fillsSlot = (getPath(config, `${plugin.kind}.plugin`) as string) === plugin.name;
-  if (fillsSlot && fromSlot) return fromSlot;
+  const configured = plugin.optionsPath ? (getPath(config, plugin.optionsPath) as Record<string, unknown> | undefined) : undefined;
+  if (configured) return configured;
   if (!plugin.definition.options) return {};
   return convict(plugin.definition.options as convict.Schema<Record<string, unknown>>, { env: {}, args: [] }).getProperties();
 }

@@ -17,7 +17,7 @@ function pluginChoice(kind: string, defaultPlugin: string, doc: string): convict
  * The one schema for everything the core reads. Plugin modules add fragments under `<kind>.options`.
  * Env and flag names follow go-micro's (`MICRO_REGISTRY`, `--registry_address`, …); durations take units.
  */
-export const coreSchema: convict.Schema<MicroConfig> = {
+export const coreSchema = {
   service: {
     name: { doc: 'Service name; overrides @Service({ name }) when the process runs one service', format: String, default: '', env: 'MICRO_SERVER_NAME', arg: 'server_name' },
     version: { doc: 'Service version; overrides @Service({ version })', format: String, default: '', env: 'MICRO_SERVER_VERSION', arg: 'server_version' },
@@ -52,8 +52,28 @@ export const coreSchema: convict.Schema<MicroConfig> = {
     drainTimeout: { doc: 'Longest a stopping server waits for work in progress', format: 'duration', default: 10_000, env: 'MICRO_SERVER_DRAIN_TIMEOUT', arg: 'server_drain_timeout' },
   },
   bindings: { doc: 'Token name → plugin name, e.g. {"Codec": "msgpack"}', format: 'string-map', default: {}, env: 'MICRO_BINDINGS', arg: 'bindings' },
+  wrappers: {
+    plugins: { doc: 'Handler and call wrapper plugins to load, e.g. xray', format: Array, default: [], env: 'MICRO_WRAPPERS', arg: 'wrappers' },
+  },
+  gateway: {
+    address: { doc: 'Where the API gateway listens', format: 'host-port', default: '127.0.0.1:8080', env: 'MICRO_API_ADDRESS', arg: 'api_address' },
+    namespace: { doc: 'Prefix added to the service name taken from a path: /greeter/… → <namespace>greeter', format: String, default: '', env: 'MICRO_API_NAMESPACE', arg: 'api_namespace' },
+    rpcPath: { doc: 'Path of the generic RPC endpoint ({ service, endpoint, request, metadata })', format: String, default: '/rpc', env: 'MICRO_API_RPC_PATH' },
+    eventPath: { doc: 'Path prefix that publishes the body to a topic: <eventPath>/<topic>', format: String, default: '/event', env: 'MICRO_API_EVENT_PATH' },
+    healthPath: { doc: 'Path of the gateway health check', format: String, default: '/health', env: 'MICRO_API_HEALTH_PATH' },
+    dashboardPath: { doc: 'Where the web dashboard is served (empty: off)', format: String, default: '/dashboard', env: 'MICRO_API_DASHBOARD_PATH' },
+    bodyLimit: { doc: 'Largest request body, in bytes', format: 'positive-int', default: 1024 * 1024, env: 'MICRO_API_BODY_LIMIT' },
+    timeout: { doc: 'How long the gateway waits for a reply', format: 'duration', default: 10_000, env: 'MICRO_API_TIMEOUT' },
+    cors: {
+      enabled: { doc: 'Answer CORS preflights and add CORS headers', format: Boolean, default: false, env: 'MICRO_API_ENABLE_CORS', arg: 'enable_cors' },
+      origins: { doc: 'Allowed origins ("*" for any)', format: Array, default: ['*'], env: 'MICRO_API_CORS_ORIGINS' },
+      credentials: { doc: 'Allow credentials (cookies) in CORS requests', format: Boolean, default: false, env: 'MICRO_API_CORS_CREDENTIALS' },
+    },
+    accessLog: { doc: 'Log one line per request', format: Boolean, default: true, env: 'MICRO_API_ACCESS_LOG' },
+    plugins: { doc: 'Gateway plugins, in order: router, xray, ipwhitelist, …', format: Array, default: [], env: 'MICRO_API_PLUGINS', arg: 'api_plugins' },
+  },
   logger: {
     level: { doc: 'Log level', format: [...LOG_LEVELS], default: 'info', env: 'MICRO_LOG_LEVEL', arg: 'log_level' },
     format: { doc: 'Log format: json (one object per line) or pretty', format: ['json', 'pretty'], default: 'json', env: 'MICRO_LOG_FORMAT', arg: 'log_format' },
   },
-};
+} as convict.Schema<MicroConfig>;

@@ -4,7 +4,7 @@ import type { MicroConfig } from '../config/MicroConfig.js';
 import type { TokenName } from '../tokens.js';
 
 /** Which slot a plugin fills; each kind is chosen by its own config key (`registry: consul`, …). */
-export type PluginKind = 'registry' | 'broker' | 'transport' | 'codec' | 'selector' | 'gateway';
+export type PluginKind = 'registry' | 'broker' | 'transport' | 'codec' | 'selector' | 'gateway' | 'wrapper';
 
 /** The token a plugin of each kind must provide. */
 export const KIND_TOKEN: Readonly<Record<PluginKind, TokenName | undefined>> = {
@@ -13,7 +13,8 @@ export const KIND_TOKEN: Readonly<Record<PluginKind, TokenName | undefined>> = {
   transport: 'Transport',
   codec: 'Codec',
   selector: 'Selector',
-  gateway: undefined,
+  gateway: 'GatewayPlugin',
+  wrapper: undefined,
 };
 
 export const PLUGIN_KINDS = Object.keys(KIND_TOKEN) as PluginKind[];

@@ -14,6 +14,7 @@ import { EventCallContext } from './EventCallContext.js';
 import { InFlight } from './InFlight.js';
 import { Registrar } from './Registrar.js';
 import type { HandlerRegistration, Server, ServerOptions, SubscriberRegistration } from './Server.js';
+import { wrapHandler, type HandlerFunction, type HandlerWrapper } from './HandlerWrapper.js';
 
 export interface RpcServerDependencies {
   registry: Registry;
@@ -22,6 +23,8 @@ export interface RpcServerDependencies {
   codec: Codec;
   codecs: CodecSet;
   logger: Logger;
+  /** Run around every handler and subscriber, outermost first. */
+  wrappers?: readonly HandlerWrapper[];
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -66,12 +69,20 @@ export class RpcServer implements Server {
 
   handle(registration: HandlerRegistration): void {
     if (this.#state !== 'new') throw new Error(`server ${this.options.name}: handlers must be added before start()`);
-    this.#handlers.set(registration.endpoint, registration);
+    const invoke = this.#wrap(registration.invoke, registration.endpoint, 'rpc');
+    this.#handlers.set(registration.endpoint, { ...registration, invoke });
   }
 
   subscribe(registration: SubscriberRegistration): void {
     if (this.#state !== 'new') throw new Error(`server ${this.options.name}: subscribers must be added before start()`);
-    this.#subscribers.push(registration);
+    const invoke = this.#wrap(registration.invoke as HandlerFunction, registration.topic, 'event') as SubscriberRegistration['invoke'];
+    this.#subscribers.push({ ...registration, invoke });
+  }
+
+  /** Wrappers are applied once, when an endpoint is added, so a request pays only for the calls themselves. */
+  #wrap(invoke: HandlerFunction, endpoint: string, kind: 'rpc' | 'event'): HandlerFunction {
+    const wrappers = this.#deps.wrappers ?? [];
+    return wrappers.length === 0 ? invoke : wrapHandler(invoke, wrappers, { service: this.options.name, endpoint, kind });
   }
 
   async start(): Promise<void> {

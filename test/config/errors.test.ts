@@ -28,9 +28,9 @@ describe('config errors, before anything starts', () => {
   it('an unknown plugin name lists the known ones and the closest match', async () => {
     const error = await failure(load({ env: { MICRO_REGISTRY: 'memroy' } }));
     expect(error.code).toBe('PLUGIN_UNKNOWN');
-    expect(error.message).toBe('unknown registry plugin "memroy" (from env MICRO_REGISTRY); did you mean "memory"? Known registry plugins: file, memory');
+    expect(error.message).toBe('unknown registry plugin "memroy" (from env MICRO_REGISTRY); did you mean "memory"? Known registry plugins: consul, etcd, file, kubernetes, memory, nats, redis');
     const far = await failure(load({ argv: ['--broker', 'zzzzzz'] }));
-    expect(far.message).toBe('unknown broker plugin "zzzzzz" (from flag --broker). Known broker plugins: direct, memory');
+    expect(far.message).toBe('unknown broker plugin "zzzzzz" (from flag --broker). Known broker plugins: direct, kafka, memory, mqtt, nats, rabbitmq, redis');
   });
 
   it('a plugin whose npm package is missing names the package and the install command', async () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ContainerModule, inject } from 'inversify';
 import { Handler, MemoryRegistry, Service, Tokens, type Registry } from '../../src/index.js';
 import { TestApps } from '../helpers/apps.js';
-import { pluginProject, registryPluginSource } from '../helpers/pluginFixtures.js';
+import { pluginProject, registryPluginSource, wrapperPluginSource } from '../helpers/pluginFixtures.js';
 import type { ProjectDir } from '../helpers/projectDir.js';
 
 /** Decorated at import time, long before any config says which registry to use. */
@@ -63,6 +63,15 @@ describe('plugin modules chosen by config', () => {
   it('points a token at a named implementation through bindings', async () => {
     const app = await create({ bindings: { Codec: 'msgpack' } });
     expect(app.get(Tokens.Codec).name).toBe('msgpack');
+  });
+
+  it('loads the plugins a list names (wrappers), each with its options under the list section', async () => {
+    project.write('plugins/tagger.mjs', wrapperPluginSource('tagger'));
+    const sources = { cwd: project.path, env: { MICRO_WRAPPERS: './plugins/tagger.mjs' }, argv: [] };
+    const server = await apps.started({ services: [Inspector], config: { wrappers: { tagger: { label: 'wrapped' } } }, sources });
+    expect(server.loaded.plugins.find((plugin) => plugin.kind === 'wrapper')).toMatchObject({ name: './plugins/tagger.mjs', optionsPath: 'wrappers.tagger', options: { label: 'wrapped' } });
+    const client = await apps.started({ sources: { cwd: project.path, env: {}, argv: [] } });
+    await expect(client.client.call('inspector', 'Inspector.registryName', {})).resolves.toEqual({ reply: 'memory', label: 'wrapped' });
   });
 
   it('a call through the app reaches the plugin-bound registry', async () => {

@@ -51,3 +51,23 @@ export default definePlugin({
 });
 `;
 }
+
+/** A wrapper plugin that tags every reply handled with its `label` option, to see list plugins load with options. */
+export function wrapperPluginSource(name: string): string {
+  return `import { ContainerModule } from 'inversify';
+import { definePlugin } from '${TSMICRO}';
+
+export default definePlugin({
+  name: ${JSON.stringify(name)},
+  kind: 'wrapper',
+  description: 'test fixture',
+  provides: ['HandlerWrapper'],
+  core: '^0.1.0',
+  options: { label: { doc: 'added to replies', format: String, default: 'none' } },
+  create: ({ options }) =>
+    new ContainerModule(({ bind }) => {
+      bind(Symbol.for('tsmicro.HandlerWrapper')).toConstantValue((next) => async (payload, context) => ({ reply: await next(payload, context), label: options.label }));
+    }),
+});
+`;
+}

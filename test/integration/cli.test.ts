@@ -108,7 +108,7 @@ describe('tsmicro CLI', () => {
   it('config errors end with a one-line message and exit 2, starting nothing', async () => {
     const result = await tsmicro('list', 'services', '--registry', 'consol');
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('tsmicro: unknown registry plugin "consol" (from flag --registry). Known registry plugins: file, memory');
+    expect(result.stderr).toBe('tsmicro: unknown registry plugin "consol" (from flag --registry); did you mean "consul"? Known registry plugins: consul, etcd, file, kubernetes, memory, nats, redis');
     const usage = await tsmicro('call', 'greeter');
     expect([usage.code, usage.stderr]).toEqual([2, "tsmicro: missing required argument 'endpoint' (see tsmicro --help)"]);
   });
