@@ -1,0 +1,90 @@
+import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { MicroError, SubscriberTable, type EventHandler, type Logger, type Message, type SubscribeOptions, type Subscription } from '../../src/index.js';
+import { LocalDispatcher } from '../../src/broker/LocalDispatcher.js';
+import type { LocalSubscription } from '../../src/broker/SubscriberTable.js';
+import { confirmWithin, ERROR_ID, eventHeaders, receivedHeaders, subscriptionOf, type DeliveryEngine } from './eventWire.js';
+import type { NatsLink, NatsModule } from '../shared/nats/natsConnection.js';
+import type { Subjects } from './subjects.js';
+
+export interface CoreEngineOptions {
+  nats: NatsModule;
+  link: NatsLink;
+  logger: Logger;
+  subjects: Subjects;
+  publishTimeoutMs: number;
+  /** Deliveries of a nacked event within the subscribing process before it is dropped. */
+  maxAttempts: number;
+  redeliveryDelayMs: number;
+}
+
+/**
+ * Core NATS: a plain subscription per broadcast subscriber, a NATS queue group per queue. At most once: NATS
+ * keeps nothing, so an event published while a subscriber is away, or taken by a process that then dies, is
+ * gone. A nacked event is retried *in the subscribing process* (another local member of its queue group when
+ * there is one), as the direct broker does; NATS itself cannot redeliver.
+ */
+export class CoreEngine implements DeliveryEngine {
+  readonly #options: CoreEngineOptions;
+  readonly #table = new SubscriberTable();
+  readonly #dispatcher: LocalDispatcher;
+  readonly #active = new Map<LocalSubscription, NatsSubscription>();
+
+  constructor(options: CoreEngineOptions) {
+    this.#options = options;
+    this.#dispatcher = new LocalDispatcher(this.#table, { maxAttempts: options.maxAttempts, redeliveryDelayMs: options.redeliveryDelayMs }, options.logger);
+  }
+
+  get #connection(): NatsConnection {
+    return this.#options.link.connection;
+  }
+
+  /** Resolves once the server has the event (a flush): "accepted" for core NATS; nobody may be listening. */
+  async publish(topic: string, message: Message): Promise<void> {
+    const subject = this.#options.subjects.subjectOf(topic);
+    const headers = eventHeaders(this.#options.nats, topic, message, this.#options.link.maxPayload);
+    try {
+      this.#connection.publish(subject, message.body, { headers });
+    } catch (error) {
+      throw MicroError.unavailable(ERROR_ID, `cannot publish to "${topic}": ${(error as Error).message}`);
+    }
+    await confirmWithin(this.#connection.flush(), this.#options.publishTimeoutMs, `event on "${topic}" (it may still be delivered when the connection comes back)`);
+  }
+
+  async subscribe(topic: string, handler: EventHandler, options: SubscribeOptions): Promise<Subscription> {
+    const subject = this.#options.subjects.subjectOf(topic, true);
+    const local = this.#table.add(topic, handler, options);
+    const subscription = this.#connection.subscribe(subject, { queue: options.queue, callback: (error, received) => this.#onMessage(local, error, received) });
+    this.#active.set(local, subscription);
+    // Once the server has the subscription, every later publish reaches it.
+    await this.#connection.flush();
+    return subscriptionOf(topic, options, async () => this.#remove(local));
+  }
+
+  async close(drainMs: number): Promise<void> {
+    for (const local of [...this.#active.keys()]) this.#remove(local);
+    await this.#dispatcher.drain(drainMs);
+  }
+
+  #remove(local: LocalSubscription): void {
+    this.#active.get(local)?.unsubscribe();
+    this.#active.delete(local);
+    this.#table.remove(local);
+  }
+
+  #onMessage(local: LocalSubscription, error: Error | null, received: Msg): void {
+    if (error) {
+      this.#options.logger.error('broker: subscription failed', { topic: local.topic, error: error.message });
+      return;
+    }
+    const topic = this.#options.subjects.topicOf(received.subject);
+    let headers: Record<string, string>;
+    try {
+      headers = receivedHeaders(received.headers);
+    } catch (failure) {
+      // Nothing can make this event readable: log and drop it, the subscription goes on.
+      this.#options.logger.error('broker: dropped an event with malformed headers', { topic, error: (failure as Error).message });
+      return;
+    }
+    this.#dispatcher.dispatch(local, topic, { headers, body: received.data });
+  }
+}

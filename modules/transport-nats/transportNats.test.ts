@@ -1,0 +1,199 @@
+import { afterAll, afterEach, beforeEach, expect, it } from '@jest/globals';
+import * as nats from '@nats-io/transport-node';
+import { Headers, loadConfig, MicroError, Tokens, TransportError, type Message, type Socket } from '../../src/index.js';
+import { silentLogger } from '../../src/logger/PinoLogger.js';
+import { TestApps } from '../../test/helpers/apps.js';
+import { captureLogger } from '../../test/helpers/captureLogger.js';
+import { eventually, uniqueName } from '../../test/helpers/eventually.js';
+import { runTransportContract } from '../../test/contracts/transportContract.js';
+import { requireServer } from '../../test/servers/testServers.js';
+import { calls, resetCalls, Shop } from '../../test/unit/fixtures.js';
+import { rejectionOf, testConnector } from '../shared/nats/testSupport.js';
+import { NatsTransport, type NatsTransportOptions } from './NatsTransport.js';
+import { CONTROL_HEADER, looksLikeHostPort } from './protocol.js';
+
+const server = await requireServer('nats');
+
+/** A transport as the plugin's create() builds it, on a connection of its own. */
+function transport(overrides: Partial<NatsTransportOptions> = {}): NatsTransport {
+  return new NatsTransport({
+    nats,
+    connector: testConnector(nats, server.address),
+    logger: silentLogger,
+    maxMessageSize: 8 * 1024 * 1024,
+    dialTimeoutMs: 2000,
+    subjectPrefix: 'tsmicro.test.rpc',
+    idleTimeoutMs: 600_000,
+    ...overrides,
+  });
+}
+
+const natsConfig = { transport: { plugin: 'nats', address: server.address }, registry: 'memory', broker: 'memory' };
+
+/** An echo server on `listener`, and a client socket recording replies. */
+async function echoPair(server: NatsTransport, client: NatsTransport, address = '127.0.0.1:0') {
+  const listener = await server.listen(address);
+  const accepted: Socket[] = [];
+  listener.accept((socket) => {
+    accepted.push(socket);
+    socket.receive({ message: (message) => socket.send({ headers: { ...message.headers, by: listener.address }, body: message.body }), close: () => undefined });
+  });
+  const socket = await client.dial(listener.address);
+  const replies: Message[] = [];
+  let closed: Error | undefined | 'clean';
+  socket.receive({ message: (message) => replies.push(message), close: (error) => (closed = error ?? 'clean') });
+  return { listener, accepted, socket, replies, closed: () => closed };
+}
+
+server.describe('transport-nats', () => {
+  runTransportContract('nats', { create: () => transport(), deadAddress: uniqueName('tsmicro.test.nobody') });
+
+  const opened: NatsTransport[] = [];
+  const open = (overrides: Partial<NatsTransportOptions> = {}) => {
+    const created = transport(overrides);
+    opened.push(created);
+    return created;
+  };
+  const apps = new TestApps();
+  beforeEach(() => resetCalls());
+  afterEach(async () => {
+    await apps.stopAll();
+    await Promise.all(opened.splice(0).map((created) => created.close()));
+  });
+  afterAll(() => apps.stopAll());
+
+  it('treats host:port addresses as "pick a subject", anything else as the subject', async () => {
+    expect(looksLikeHostPort('127.0.0.1:0')).toBe(true);
+    expect(looksLikeHostPort('')).toBe(true);
+    expect(looksLikeHostPort('[::1]:8080')).toBe(true);
+    expect(looksLikeHostPort('greeter.rpc')).toBe(false);
+    const created = open();
+    const picked = await created.listen('127.0.0.1:0');
+    expect(picked.address).toMatch(/^tsmicro\.test\.rpc\.\w+$/);
+    const named = await created.listen(uniqueName('explicit.subject'));
+    expect(named.address).toMatch(/^explicit\.subject-/);
+    await expect(created.listen('bad subject')).rejects.toMatchObject({ kind: 'listen' });
+    await expect(created.listen('wild.*')).rejects.toMatchObject({ kind: 'listen' });
+  });
+
+  it('caps the message size at the server max_payload once connected', async () => {
+    const created = open();
+    expect(created.maxMessageSize).toBe(8 * 1024 * 1024);
+    await created.listen('127.0.0.1:0');
+    expect(created.maxMessageSize).toBe(1024 * 1024);
+    const small = open({ maxMessageSize: 4096 });
+    await small.listen('127.0.0.1:0');
+    expect(small.maxMessageSize).toBe(4096);
+  });
+
+  it('keeps header values NATS would alter, and user headers named like its control headers', async () => {
+    const pair = await echoPair(open(), open());
+    const headers = { padded: '  spaced  ', multi: 'a\r\nb', [CONTROL_HEADER]: 'close', 'tsmicro-h': 'x', 'Mixed-Case': 'v', 'with space': 'ok' };
+    pair.socket.send({ headers, body: Buffer.from('x') });
+    await eventually(() => expect(pair.replies).toHaveLength(1));
+    expect(pair.replies[0]!.headers).toEqual({ ...headers, by: pair.listener.address });
+    expect(pair.closed()).toBeUndefined();
+  });
+
+  it('lets listeners share a well-known subject; each socket stays with the listener that accepted it', async () => {
+    const subject = uniqueName('tsmicro.test.shared');
+    const [first, second, client] = [open(), open(), open()];
+    const one = await echoPair(first, client, subject);
+    const two = await echoPair(second, client, subject);
+    const sockets = [one.socket, two.socket, ...(await Promise.all([...Array(8).keys()].map(() => client.dial(subject))))];
+    const bySocket = sockets.map(() => new Set<string>());
+    sockets.slice(2).forEach((socket, index) => socket.receive({ message: (message) => bySocket[index + 2]!.add(message.headers.by!), close: () => undefined }));
+    for (let round = 0; round < 5; round++) sockets.slice(2).forEach((socket) => socket.send({ headers: {}, body: Buffer.from('x') }));
+    await eventually(() => sockets.slice(2).forEach((_, index) => expect(bySocket[index + 2]!.size).toBe(1)));
+    expect(one.accepted.length + two.accepted.length).toBe(10);
+  });
+
+  it('a closed listener finishes its sockets but refuses new ones', async () => {
+    const pair = await echoPair(open(), open());
+    await pair.listener.close();
+    pair.socket.send({ headers: { after: 'close' }, body: Buffer.from('still served') });
+    await eventually(() => expect(pair.replies).toHaveLength(1));
+    await expect(open().dial(pair.listener.address, { timeoutMs: 1000 })).rejects.toMatchObject({ kind: 'dial' });
+  });
+
+  it('closes idle accepted sockets and tells the client', async () => {
+    const pair = await echoPair(open({ idleTimeoutMs: 1000 }), open());
+    await eventually(() => expect(pair.closed()).toBe('clean'), 5000);
+    expect(() => pair.socket.send({ headers: {}, body: Buffer.from('late') })).toThrow(TransportError);
+  });
+
+  it('fails a client socket whose listener vanished without a word', async () => {
+    const connector = testConnector(nats, server.address);
+    const pair = await echoPair(open({ connector }), open());
+    // The listener's process is gone: its subscriptions end with its connection, and no close message is sent.
+    await (await connector.acquire()).connection.close();
+    pair.socket.send({ headers: {}, body: Buffer.from('anyone?') });
+    await eventually(() => expect(pair.closed()).toBeInstanceOf(TransportError));
+    expect((pair.closed() as Error).message).toMatch(/nobody listens/);
+  });
+
+  it('survives bad input on its subjects, answering what it can', async () => {
+    const lines = captureLogger();
+    const pair = await echoPair(open({ logger: lines }), open());
+    const raw = await nats.connect({ servers: server.address });
+    try {
+      const inbox = nats.createInbox();
+      const received = raw.subscribe(inbox, { max: 2 });
+      raw.publish(pair.listener.address, 'not an open request');
+      const accepted = await raw.request(pair.listener.address, '', { timeout: 2000, headers: controlHeaders({ [CONTROL_HEADER]: 'open', 'tsmicro-inbox': inbox }) });
+      const session = accepted.headers!.get('tsmicro-session');
+      raw.publish(session, 'no reply subject');
+      raw.publish(session, 'x', { reply: inbox, headers: controlHeaders({ 'tsmicro-h': '%7Bnot json', [Headers.id]: '7' }) });
+      const stale = await raw.request(session, 'x', { timeout: 2000, headers: controlHeaders({ [Headers.id]: '9' }) });
+      expect(JSON.parse(stale.headers!.get(Headers.error))).toMatchObject({ code: 503 });
+      expect(stale.headers!.get(Headers.unhandled)).toBe('true');
+      for await (const answer of received) {
+        expect(answer.headers!.get(Headers.id)).toBe('7');
+        expect(JSON.parse(answer.headers!.get(Headers.error))).toMatchObject({ code: 400, detail: expect.stringMatching(/malformed headers/) });
+        break;
+      }
+    } finally {
+      await raw.close();
+    }
+    pair.socket.send({ headers: {}, body: Buffer.from('still fine') });
+    await eventually(() => expect(pair.replies).toHaveLength(1));
+    expect(lines.lines.map((line) => line.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/not an open request/), expect.stringMatching(/without a reply subject/), expect.stringMatching(/malformed headers/)]),
+    );
+  });
+
+  it('chosen by config: RPC end to end with 200 calls in flight, timeouts and errors', async () => {
+    const shop = await apps.started({ services: [Shop], memory: false, config: natsConfig });
+    expect(shop.get(Tokens.Transport).name).toBe('nats');
+    expect(shop.servers[0]!.address).toMatch(/^tsmicro\.rpc\./);
+    const client = await apps.started({ memory: false, config: natsConfig });
+    const replies = await Promise.all([...Array(200).keys()].map((i) => client.client.call<{ accepted: string }>('shop', 'Shop.place', { item: `item-${i}`, quantity: 1 }, { metadata: { 'x-n': String(i) } })));
+    expect(replies.map((reply) => reply.accepted)).toEqual([...Array(200).keys()].map((i) => `item-${i}`));
+    expect(calls.total).toBe(200);
+    const slow = await rejectionOf(client.client.call('shop', 'Shop.slow', { ms: 2000 }, { timeoutMs: 200, retries: 0 }));
+    expect(MicroError.is(slow) && slow.code).toBe(408);
+    const failed = await rejectionOf(client.client.call('shop', 'Shop.fail', {}));
+    expect(failed).toMatchObject({ code: 500, detail: 'stock database is down' });
+    const invalid = await rejectionOf(client.client.call('shop', 'Shop.place', { item: '', quantity: 0 }));
+    expect(invalid).toMatchObject({ code: 400 });
+    const big = await rejectionOf(client.client.call('shop', 'Shop.big', { bytes: 2 * 1024 * 1024 }));
+    expect(big).toMatchObject({ code: 500, detail: expect.stringMatching(/too large/) });
+  });
+
+  it('reads its options and the NATS servers from config and env', async () => {
+    const { plugins, config } = await loadConfig({
+      env: { MICRO_TRANSPORT: 'nats', MICRO_TRANSPORT_ADDRESS: 'nats://10.0.0.1:4222,10.0.0.2:4222', MICRO_TRANSPORT_NATS_SUBJECT_PREFIX: 'acme.rpc', MICRO_TRANSPORT_NATS_TOKEN: 's3cret' },
+      argv: [],
+    });
+    const chosen = plugins.find((plugin) => plugin.kind === 'transport')!;
+    expect(chosen.origin).toBe('modules/transport-nats');
+    expect(chosen.options).toMatchObject({ subjectPrefix: 'acme.rpc', token: 's3cret', idleTimeout: 600_000, shareConnection: true, connectTimeout: 5000 });
+    expect(config.transport.address).toBe('nats://10.0.0.1:4222,10.0.0.2:4222');
+  });
+});
+
+function controlHeaders(values: Record<string, string>) {
+  const headers = nats.headers();
+  for (const [name, value] of Object.entries(values)) headers.set(name, value);
+  return headers;
+}
