@@ -17,3 +17,4 @@ export { isReservedHeader } from './transport/headers.js';
 export { silentLogger, PinoLogger } from './logger/PinoLogger.js';
 export { parseDuration } from './config/formats.js';
 export { importPackage, findPackage } from './plugins/packages.js';
+export { missingPackage, installCommand } from './plugins/checkPlugin.js';

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { CORE_VERSION, definePlugin, Tokens, type PluginDefinition } from '../../src/index.js';
+import { missingPackage } from '../../src/pluginKit.js';
 import type { JetStreamModule } from './jetstream/JetStreamEngine.js';
 import { NatsBroker } from './NatsBroker.js';
 import { connectionOptionsSchema, natsSettings, type NatsConnectionOptions } from '../shared/nats/connectionOptions.js';
@@ -19,14 +20,15 @@ export interface NatsBrokerPluginOptions extends NatsConnectionOptions {
   publishTimeout: number;
 }
 
-const PACKAGES = { nats: { name: '@nats-io/transport-node', range: '^3.4.0' }, jetstream: { name: '@nats-io/jetstream', range: '^3.4.0' } };
+// JetStream's client is needed only with `jetstream: true`; core-mode users need not install it.
+const PACKAGES = { nats: { name: '@nats-io/transport-node', range: '^3.4.0' }, jetstream: { name: '@nats-io/jetstream', range: '^3.4.0', optional: true } };
 const env = (name: string) => `MICRO_BROKER_NATS_${name}`;
 
 /**
  * `broker: nats`: core NATS (at most once, go-micro's NATS broker), or JetStream with `jetstream: true`
  * (events stored before publish resolves, redelivered until acked).
  */
-export default definePlugin<NatsBrokerPluginOptions>({
+const plugin = definePlugin<NatsBrokerPluginOptions>({
   name: 'nats',
   kind: 'broker',
   description: 'Core NATS subjects and queue groups, or JetStream streams and durable consumers; broker.address lists the NATS servers',
@@ -47,8 +49,9 @@ export default definePlugin<NatsBrokerPluginOptions>({
     publishTimeout: { doc: 'How long publish waits for NATS (JetStream: the stream) to confirm an event', format: 'duration', default: 5000, env: env('PUBLISH_TIMEOUT') },
     ...connectionOptionsSchema('broker'),
   },
-  create: ({ options, addresses, config, packages }) =>
-    new ContainerModule(({ rebind }) => {
+  create: ({ options, addresses, config, packages }) => {
+    if (options.jetstream && !packages[PACKAGES.jetstream.name]) throw missingPackage(plugin as PluginDefinition<unknown>, 'jetstream', PACKAGES.jetstream);
+    return new ContainerModule(({ rebind }) => {
       rebind(Tokens.Broker)
         .toDynamicValue((context) => {
           const nats = packages[PACKAGES.nats.name] as NatsModule;
@@ -73,5 +76,8 @@ export default definePlugin<NatsBrokerPluginOptions>({
           });
         })
         .inSingletonScope();
-    }),
+    });
+  },
 });
+
+export default plugin;

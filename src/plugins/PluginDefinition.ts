@@ -24,6 +24,11 @@ export interface PluginPackage {
   name: string;
   /** The semver range the plugin was tested with, for the install command. */
   range: string;
+  /**
+   * Needed only for some options: imported when installed, otherwise absent from `packages`. The plugin names it
+   * with `missingPackage()` when an option that needs it is chosen.
+   */
+  optional?: boolean;
 }
 
 export interface PluginContext<TOptions> {

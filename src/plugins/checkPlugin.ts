@@ -2,7 +2,7 @@ import semver from 'semver';
 import { ConfigError } from '../config/ConfigError.js';
 import { CORE_VERSION } from '../version.js';
 import { findPackage, importPackage, isModuleNotFound } from './packages.js';
-import { KIND_TOKEN, type PluginDefinition, type PluginKind } from './PluginDefinition.js';
+import { KIND_TOKEN, type PluginDefinition, type PluginKind, type PluginPackage } from './PluginDefinition.js';
 import type { ResolvedPlugin } from './resolvePlugin.js';
 
 /**
@@ -32,8 +32,17 @@ export function checkPlugin(kind: PluginKind, requested: string, resolved: Resol
 }
 
 /** The install command for a plugin's packages, e.g. `npm install nats@^2.29.0`. */
-export function installCommand(definition: PluginDefinition<unknown>): string {
-  return `npm install ${(definition.packages ?? []).map((pkg) => `${pkg.name}@${pkg.range}`).join(' ')}`;
+export function installCommand(definition: PluginDefinition<unknown>, only?: PluginPackage): string {
+  const packages = only ? [only] : (definition.packages ?? []).filter((pkg) => !pkg.optional);
+  return `npm install ${packages.map((pkg) => `${pkg.name}@${pkg.range}`).join(' ')}`;
+}
+
+/**
+ * The error for an optional package that an option needs, for a plugin's create():
+ * `if (options.jetstream && !packages['@nats-io/jetstream']) throw missingPackage(definition, 'jetstream', pkg)`.
+ */
+export function missingPackage(definition: PluginDefinition<unknown>, option: string, pkg: PluginPackage): ConfigError {
+  return new ConfigError('PLUGIN_PACKAGE_MISSING', `${definition.kind} plugin "${definition.name}" needs the npm package "${pkg.name}" for the option ${option}, which is not installed; install it with: ${installCommand(definition, pkg)}`);
 }
 
 /**
@@ -47,6 +56,7 @@ export async function importPluginPackages(kind: PluginKind, definition: PluginD
       packages[pkg.name] = await importPackage(pkg.name, cwd);
     } catch (error) {
       if (!isModuleNotFound(error, pkg.name) && findPackage(pkg.name, cwd)) throw error;
+      if (pkg.optional) continue;
       throw new ConfigError(
         'PLUGIN_PACKAGE_MISSING',
         `${kind} plugin "${definition.name}" needs the npm package "${pkg.name}", which is not installed; install it with: ${installCommand(definition)}`,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { App, ConfigError, loadConfig, type LoadConfigOptions } from '../../src/index.js';
 import { silentLogger } from '../../src/logger/PinoLogger.js';
+import { missingPackage } from '../../src/pluginKit.js';
 import { pluginProject, registryPluginSource } from '../helpers/pluginFixtures.js';
 import type { ProjectDir } from '../helpers/projectDir.js';
 import { Shop } from '../unit/fixtures.js';
@@ -38,6 +39,14 @@ describe('config errors, before anything starts', () => {
     const error = await failure(load({ overrides: { registry: './plugins/needy.mjs' } }));
     expect(error.code).toBe('PLUGIN_PACKAGE_MISSING');
     expect(error.message).toBe('registry plugin "needy" needs the npm package "tsmicro-absent-package", which is not installed; install it with: npm install tsmicro-absent-package@^1.2.0');
+  });
+
+  it('a missing optional package does not stop its plugin; an option that needs it names it', async () => {
+    project.write('plugins/optional.mjs', registryPluginSource({ name: 'optional', packages: [{ name: 'tsmicro-absent-optional', range: '^2.0.0', optional: true }] }));
+    const loaded = await load({ overrides: { registry: './plugins/optional.mjs' } });
+    expect(loaded.plugins[0]!.packages).toEqual({});
+    const error = missingPackage(loaded.plugins[0]!.definition, 'jetstream', { name: 'tsmicro-absent-optional', range: '^2.0.0', optional: true });
+    expect(error.message).toBe('registry plugin "optional" needs the npm package "tsmicro-absent-optional" for the option jetstream, which is not installed; install it with: npm install tsmicro-absent-optional@^2.0.0');
   });
 
   it('a value of the wrong type names the key, the value, its source and what is expected', async () => {

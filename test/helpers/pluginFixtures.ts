@@ -18,7 +18,7 @@ export interface FixturePlugin {
   kind?: string;
   core?: string;
   provides?: string[];
-  packages?: { name: string; range: string }[];
+  packages?: { name: string; range: string; optional?: boolean }[];
   /** `export default` something other than a plugin. */
   notAPlugin?: boolean;
 }
