@@ -4,13 +4,14 @@ import { ConfigError } from '../config/ConfigError.js';
 import { schemaLeaves } from '../config/schemaLeaves.js';
 import { coreSchema } from '../config/schema.js';
 import type { ServiceClass } from '../app/App.js';
+import type { ConfigInput } from '../config/configUtil.js';
 import { printer, type OutputFormat, type Printer } from './output.js';
 
 /** Everything a command needs: the printer, and an app built from config, env and the global flags. */
 export interface CliContext {
   out: Printer;
   flags: Record<string, string | undefined>;
-  createApp(services?: ServiceClass[]): Promise<App>;
+  createApp(services?: ServiceClass[], config?: ConfigInput): Promise<App>;
 }
 
 /** The config flags every command accepts, generated from the schema (`--registry`, `--register_ttl`, …). */
@@ -36,7 +37,7 @@ export function cliContext(command: Command): CliContext {
     out: printer(format),
     flags,
     // The CLI's own logs stay quiet unless asked for: its output is the answer, not the framework's chatter.
-    createApp: (services = []) => App.create({ services, config: { logger: { level: 'warn', format: 'pretty' } }, sources: { flags } }),
+    createApp: (services = [], config = {}) => App.create({ services, config: { logger: { level: 'warn', format: 'pretty' }, ...config }, sources: { flags } }),
   };
 }
 

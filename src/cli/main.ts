@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { CORE_VERSION } from '../version.js';
+import { apiCommand } from './commands/api.js';
 import { callCommand } from './commands/call.js';
 import { configCommand } from './commands/config.js';
 import { healthCommand } from './commands/health.js';
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`tsmicro: ${text.replace(/^error: /, '').trim()} (see tsmicro --help)\n`) });
   // Env vars are read by the config loader, not commander, so `tsmicro config` can say which one a value came from.
   for (const leaf of CONFIG_FLAGS) program.addOption(new Option(`--${leaf.arg} <value>`, `${leaf.doc ?? leaf.key}${leaf.env ? ` (env ${leaf.env})` : ''}`));
-  for (const add of [runCommand, callCommand, listCommand, getCommand, publishCommand, healthCommand, configCommand]) add(program);
+  for (const add of [runCommand, callCommand, listCommand, getCommand, publishCommand, healthCommand, configCommand, apiCommand]) add(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

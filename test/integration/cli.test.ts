@@ -114,14 +114,31 @@ describe('tsmicro CLI', () => {
   });
 
   it('every command has help', async () => {
-    for (const command of ['run', 'call', 'list', 'get', 'publish', 'health', 'config']) {
+    for (const command of ['run', 'call', 'list', 'get', 'publish', 'health', 'config', 'api']) {
       const result = await tsmicro(command, '--help');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: tsmicro ${command} `));
     }
     const root = await tsmicro('--help');
     expect(root.stdout).toMatch(/--registry_address <value> +Address\(es\) of the registry plugin's server/);
-  });
+  }, 30_000);
+
+  it('api runs the gateway in front of the running services, until SIGTERM', async () => {
+    const api = new NodeProcess(CLI, ['api', '--address', '127.0.0.1:0'], env);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`api did not start: ${api.stderr}`)), 10_000);
+        api.child.stderr!.on('data', () => api.stderr.includes('gateway listening at') && (clearTimeout(timer), resolve()));
+      });
+      const base = /gateway listening at (http:\/\/\S+)/.exec(api.stderr)![1];
+      const response = await fetch(`${base}/greeter/say-hello`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-caller': 'http' }, body: '{"name":"Web"}' });
+      expect(await response.json()).toEqual({ greeting: 'Hello, Web! (asked by http)' });
+      api.kill('SIGTERM');
+      expect((await api.exited()).code).toBe(0);
+    } finally {
+      api.kill('SIGKILL');
+    }
+  }, 30_000);
 
   it('run serves the @Service classes a file exports, until SIGTERM', async () => {
     const runDirectory = mkdtempSync(join(tmpdir(), 'tsmicro-cli-run-'));
