@@ -38,3 +38,8 @@ function installPackages(missing: readonly ServerDefinition[]): void {
     if (ownPolicy) rmSync(POLICY, { force: true });
   }
 }
+
+/** Programs the tests use that are not servers: the dashboard test drives Debian's Chromium. */
+export const TOOLS: readonly ServerDefinition[] = [
+  { name: 'chromium', packages: ['chromium'], binary: '/usr/bin/chromium' } as ServerDefinition,
+];

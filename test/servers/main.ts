@@ -6,7 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVERS, serverNamed, type ServerDefinition } from './definitions.js';
-import { installMissing } from './install.js';
+import { installMissing, TOOLS } from './install.js';
 import { ServerInstance } from './ServerInstance.js';
 
 export function sharedDirectory(definition: ServerDefinition): string {
@@ -25,9 +25,12 @@ export function sharedInstance(definition: ServerDefinition): ServerInstance {
 
 async function main(argv: string[]): Promise<number> {
   const [action = 'up', ...names] = argv;
-  const definitions = (names.length > 0 ? names : Object.keys(SERVERS)).map(serverNamed);
+  const toolNames = new Set(TOOLS.map((tool) => tool.name));
+  const definitions = (names.length > 0 ? names.filter((name) => !toolNames.has(name)) : Object.keys(SERVERS)).map(serverNamed);
   if (action === 'up') {
-    installMissing(definitions);
+    // Tools (a browser) come with a full `up`, or when named; they are installed, not started.
+    const tools = TOOLS.filter((tool) => names.length === 0 || names.includes(tool.name));
+    installMissing([...definitions, ...tools]);
     await Promise.all(
       definitions.map(async (definition) => {
         const instance = sharedInstance(definition);
