@@ -7,7 +7,10 @@ import 'reflect-metadata';
 export { App, type AppOptions, type ServiceClass } from './app/App.js';
 export { coreModule } from './app/coreModule.js';
 export { memoryModule, MemoryWorld } from './app/memoryModule.js';
-export { Tokens, type ServerFactory, type TokenName } from './tokens.js';
+export { Tokens, type ServerFactory, type TokenName, type Closeable } from './tokens.js';
+export { Gateway, type GatewayMount, type GatewayDependencies } from './gateway/Gateway.js';
+export { createGateway } from './gateway/createGateway.js';
+export type { GatewayPlugin, GatewayExchange, GatewayOutcome } from './gateway/GatewayPlugin.js';
 export { MicroError, toMicroError, parseWireError, statusText, type WireError, type FieldViolation } from './errors.js';
 
 export { Service } from './decorators/Service.js';

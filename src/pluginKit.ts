@@ -18,3 +18,6 @@ export { silentLogger, PinoLogger } from './logger/PinoLogger.js';
 export { parseDuration } from './config/formats.js';
 export { importPackage, findPackage } from './plugins/packages.js';
 export { missingPackage, installCommand } from './plugins/checkPlugin.js';
+export { runInContext, currentContext, normaliseMetadata } from './context/Context.js';
+export type { GatewayPlugin, GatewayExchange, GatewayOutcome } from './gateway/GatewayPlugin.js';
+export type { Closeable } from './tokens.js';

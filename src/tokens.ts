@@ -13,6 +13,11 @@ import type { HandlerWrapper } from './server/HandlerWrapper.js';
 import type { CallWrapper } from './client/CallWrapper.js';
 import type { GatewayPlugin } from './gateway/GatewayPlugin.js';
 
+/** Something a plugin opened that must be released when the app stops (a socket, a file watcher). */
+export interface Closeable {
+  close(): void | Promise<void>;
+}
+
 /** Builds the server of one decorated service. */
 export type ServerFactory = (options: ServerOptions) => Server;
 
@@ -44,6 +49,8 @@ export const Tokens = {
   CallWrapper: Symbol.for('tsmicro.CallWrapper') as ServiceIdentifier<CallWrapper>,
   /** API gateway plugins (router, X-Ray, IP whitelist); bind several, they run in `gateway.plugins` order. */
   GatewayPlugin: Symbol.for('tsmicro.GatewayPlugin') as ServiceIdentifier<GatewayPlugin>,
+  /** Resources plugins hold (bind several); App.stop() closes each, after everything else has stopped. */
+  Closeable: Symbol.for('tsmicro.Closeable') as ServiceIdentifier<Closeable>,
 } as const;
 
 export type TokenName = keyof typeof Tokens;

@@ -144,6 +144,7 @@ export class App {
     await quietly('registry cache stop', () => this.get(Tokens.RegistryCache).stop());
     await quietly('registry close', () => this.get(Tokens.Registry).close());
     await quietly('transport close', () => this.get(Tokens.Transport).close());
+    for (const closeable of this.container.getAll(Tokens.Closeable, { optional: true })) await quietly('plugin close', () => closeable.close());
   }
 
   /** Starts, then serves until SIGINT or SIGTERM and stops gracefully. */

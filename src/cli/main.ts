@@ -13,6 +13,7 @@ import { healthCommand } from './commands/health.js';
 import { publishCommand } from './commands/publish.js';
 import { getCommand, listCommand } from './commands/registryCommands.js';
 import { runCommand } from './commands/run.js';
+import { webCommand } from './commands/web.js';
 import { CONFIG_FLAGS, describeFailure } from './context.js';
 
 export function buildProgram(): Command {
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`tsmicro: ${text.replace(/^error: /, '').trim()} (see tsmicro --help)\n`) });
   // Env vars are read by the config loader, not commander, so `tsmicro config` can say which one a value came from.
   for (const leaf of CONFIG_FLAGS) program.addOption(new Option(`--${leaf.arg} <value>`, `${leaf.doc ?? leaf.key}${leaf.env ? ` (env ${leaf.env})` : ''}`));
-  for (const add of [runCommand, callCommand, listCommand, getCommand, publishCommand, healthCommand, configCommand, apiCommand]) add(program);
+  for (const add of [runCommand, callCommand, listCommand, getCommand, publishCommand, healthCommand, configCommand, apiCommand, webCommand]) add(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

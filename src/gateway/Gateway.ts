@@ -80,6 +80,10 @@ export class Gateway {
     const exchange: GatewayExchange = { request, response, remoteAddress: remoteAddressOf(request), startedAt: Date.now(), metadata: {}, state: new Map() };
     const outcome: GatewayOutcome = { status: 0, handledBy: 'none' };
     response.once('finish', () => this.#finished(exchange, Object.assign(outcome, { status: response.statusCode })));
+    // A client that goes away before the answer still ends the exchange for the plugins: 499, as nginx records it.
+    response.once('close', () => {
+      if (!response.writableFinished) this.#finished(exchange, Object.assign(outcome, { status: 499, handledBy: outcome.handledBy }));
+    });
     for (const [name, value] of Object.entries(corsHeaders(this.#deps.config.cors, request))) response.setHeader(name, value);
     try {
       if (this.#deps.config.cors.enabled && isPreflight(request)) {
