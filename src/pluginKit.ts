@@ -21,3 +21,5 @@ export { missingPackage, installCommand } from './plugins/checkPlugin.js';
 export { runInContext, currentContext, normaliseMetadata } from './context/Context.js';
 export type { GatewayPlugin, GatewayExchange, GatewayOutcome } from './gateway/GatewayPlugin.js';
 export type { Closeable } from './tokens.js';
+export { sendJson, sendError, readBody, remoteAddressOf } from './gateway/http.js';
+export { didYouMean, closest } from './plugins/suggest.js';

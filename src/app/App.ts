@@ -69,7 +69,7 @@ export class App {
     container.load(coreModule(loaded.config, options.logger));
     for (const plugin of loaded.plugins) {
       const addresses = String(getAddress(loaded.config, plugin.kind) ?? '').split(',').map((address) => address.trim()).filter(Boolean);
-      container.load(await plugin.definition.create({ options: plugin.options, addresses, config: loaded.config, packages: plugin.packages }));
+      container.load(await plugin.definition.create({ options: plugin.options, addresses, config: loaded.config, packages: plugin.packages, cwd: loaded.cwd }));
     }
     for (const module of options.modules ?? []) container.load(module);
     for (const plugin of loaded.plugins) {

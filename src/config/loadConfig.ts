@@ -53,6 +53,8 @@ export interface ConfigValue {
 
 export interface LoadedConfig {
   config: Readonly<MicroConfig>;
+  /** The directory config files and plugin packages were looked up in. */
+  cwd: string;
   plugins: readonly ChosenPlugin[];
   /** Every leaf with its effective value and where it came from (`default`, `file …`, `env …`, `flag …`, `code`). */
   values: readonly ConfigValue[];
@@ -193,7 +195,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   for (const leaf of leaves) values.push({ key: leaf.key, value: leaf.sensitive ? '[redacted]' : getPath(config, leaf.key), source: sources.get(leaf.key)! });
 
   for (const plugin of chosen) plugin.options = deepFreeze(pluginOptions(plugin, config));
-  return { config: deepFreeze(config), plugins: chosen, values };
+  return { config: deepFreeze(config), cwd, plugins: chosen, values };
 }
 
 /** A plugin's validated options: from its options path, else its fragment's defaults. */

@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/MicroConfig.js';
 import { MicroError, type WireError } from '../errors.js';
 import type { Logger } from '../logger/Logger.js';
 import type { RegistryCache } from '../registry/cache/RegistryCache.js';
-import { parseHostPort } from '../transport/address.js';
+import { joinHostPort, parseHostPort } from '../transport/address.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './corsHeaders.js';
 import type { GatewayExchange, GatewayOutcome, GatewayPlugin } from './GatewayPlugin.js';
 import { forwardedMetadata, parseJsonBody, readBody, remoteAddressOf, sendError, sendJson } from './http.js';
@@ -64,7 +64,7 @@ export class Gateway {
         resolve();
       });
     });
-    this.#address = `${host}:${(this.#server.address() as AddressInfo).port}`;
+    this.#address = joinHostPort(host, (this.#server.address() as AddressInfo).port);
     this.#deps.logger.info('gateway listening', { address: this.#address, plugins: this.#deps.plugins.map((plugin) => plugin.name) });
   }
 
@@ -86,16 +86,17 @@ export class Gateway {
     });
     for (const [name, value] of Object.entries(corsHeaders(this.#deps.config.cors, request))) response.setHeader(name, value);
     try {
-      if (this.#deps.config.cors.enabled && isPreflight(request)) {
-        outcome.handledBy = 'cors';
-        response.writeHead(204, preflightHeaders(request));
-        return void response.end();
-      }
+      // Plugins first: an access-control plugin (the IP whitelist) must see preflights too.
       for (const plugin of this.#deps.plugins) {
         if (await plugin.onRequest?.(exchange)) {
           outcome.handledBy = plugin.name;
           return;
         }
+      }
+      if (this.#deps.config.cors.enabled && isPreflight(request)) {
+        outcome.handledBy = 'cors';
+        response.writeHead(204, preflightHeaders(request));
+        return void response.end();
       }
       await this.#route(exchange, outcome);
     } catch (error) {

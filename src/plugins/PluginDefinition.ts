@@ -39,6 +39,8 @@ export interface PluginContext<TOptions> {
   config: Readonly<MicroConfig>;
   /** The plugin's npm packages, imported by the loader: a plugin never imports them itself at load time. */
   packages: Readonly<Record<string, unknown>>;
+  /** The directory config was read from (where `config/` is): resolve relative paths in options against it. */
+  cwd: string;
 }
 
 /**
