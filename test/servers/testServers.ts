@@ -34,6 +34,14 @@ export async function requireServer(name: string): Promise<{ address: string; av
 }
 
 
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -51,9 +59,9 @@ export function freePort(): Promise<number> {
  */
 export async function privateServer(name: string): Promise<ServerInstance> {
   const definition = serverNamed(name);
-  // etcd also takes port + 1 for its peers, RabbitMQ port + 20000 for distribution: both must be free.
+  // etcd and Kafka also take port + 1 (peers, controller), RabbitMQ port + 20000 (distribution): all must be free.
   let port = await freePort();
-  while (port + 20000 > 65535) port = await freePort();
+  while (port + 20000 > 65535 || !(await isFree(port + 1)) || !(await isFree(port + 20000))) port = await freePort();
   const instance = new ServerInstance(definition, port, mkdtempSync(join(tmpdir(), `tsmicro-${name}-`)));
   await instance.start();
   return instance;
