@@ -15,5 +15,6 @@ server.describe('broker-kafka contract', () => {
     subscribeSettleMs: 1000,
     redelivers: true,
     quietMs: 1000,
+    durableQueues: true,
   });
 });

@@ -45,7 +45,7 @@ const bodies = (events: BrokerEvent[]) => events.map((event) => Buffer.from(even
 
 server.describe('broker-nats', () => {
   runBrokerContract('nats (core)', { create: () => broker(), redelivers: true, quietMs: 300 });
-  runBrokerContract('nats (JetStream)', { create: () => jsBroker(), redelivers: true, quietMs: 500 });
+  runBrokerContract('nats (JetStream)', { create: () => jsBroker(), redelivers: true, quietMs: 500, durableQueues: true });
 
   const opened: NatsBroker[] = [];
   const open = async (created: NatsBroker) => {

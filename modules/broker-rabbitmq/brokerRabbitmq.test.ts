@@ -71,7 +71,7 @@ afterAll(async () => {
 });
 
 server.describe('broker-rabbitmq', () => {
-  runBrokerContract('rabbitmq', { create: () => broker(), redelivers: true, quietMs: 300 });
+  runBrokerContract('rabbitmq', { create: () => broker(), redelivers: true, quietMs: 300, durableQueues: true });
 
   describe('plugin behaviour', () => {
     const opened: RabbitBroker[] = [];

@@ -28,6 +28,7 @@ server.describe('broker-redis', () => {
     create: () => new RedisBroker(ioredis, { address: server.address, prefix, redeliveryDelayMs: 50, claimIntervalMs: 200, drainTimeoutMs: 1000 }, silentLogger),
     redelivers: true,
     quietMs: 500,
+    durableQueues: true,
   });
 
   const brokers: RedisBroker[] = [];

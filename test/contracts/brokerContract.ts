@@ -11,6 +11,12 @@ export interface BrokerContractOptions {
   redelivers: boolean;
   /** How long to wait for events that should not arrive, before concluding they did not. */
   quietMs?: number;
+  /**
+   * The broker keeps a queue group's events while none of its members runs, and a group sees every event
+   * published once subscribe() has resolved (RabbitMQ, Kafka, Redis Streams, JetStream). The in-memory and core
+   * NATS brokers do not.
+   */
+  durableQueues?: boolean;
   skip?: Record<string, string>;
 }
 
@@ -41,6 +47,11 @@ export function runBrokerContract(label: string, options: BrokerContractOptions)
     const reason = options.skip?.[name];
     if (reason) it.skip(`${name} (skipped: ${reason})`, fn);
     else it(name, fn, timeout ?? 20_000);
+  };
+  /** A test of a capability the broker declares; shown as skipped, with the reason, for brokers without it. */
+  const testIf = (capability: boolean | undefined, missing: string, name: string, fn: () => Promise<void>, timeout?: number): void => {
+    if (capability) test(name, fn, timeout);
+    else it.skip(`${name} (skipped: ${missing})`, fn);
   };
 
   describe(`broker contract: ${label}`, () => {
@@ -165,8 +176,7 @@ export function runBrokerContract(label: string, options: BrokerContractOptions)
       expect(leaving.bodies()).toEqual(['before']);
     });
 
-    test('redelivers an event whose handler fails (ack on success)', async () => {
-      if (!options.redelivers) return;
+    testIf(options.redelivers, 'the broker does not redeliver', 'redelivers an event whose handler fails (ack on success)', async () => {
       const [publisher, subscriber] = [await open(), await open()];
       const topic = uniqueName('retry');
       const got = recorder((event) => {
@@ -211,8 +221,7 @@ export function runBrokerContract(label: string, options: BrokerContractOptions)
       expect(got.events).toHaveLength(2);
     });
 
-    test('a manual nack with requeue brings the event back', async () => {
-      if (!options.redelivers) return;
+    testIf(options.redelivers, 'the broker does not redeliver', 'a manual nack with requeue brings the event back', async () => {
       const [publisher, subscriber] = [await open(), await open()];
       const topic = uniqueName('requeue');
       const got = recorder(async (event) => {
@@ -224,6 +233,32 @@ export function runBrokerContract(label: string, options: BrokerContractOptions)
       await publisher.publish(topic, message('again'));
       await eventually(() => expect(got.events.length).toBeGreaterThanOrEqual(2), 15_000);
     });
+
+    testIf(options.durableQueues, 'queue groups are not durable on this broker', 'a queue group gets the events published while none of its members was subscribed', async () => {
+      const publisher = await open();
+      const topic = uniqueName('durable');
+      const queue = uniqueName('keepers');
+      const first = await open();
+      const early = recorder();
+      const subscription = await subscribe(first, topic, early.handler, { queue });
+      await sleep(settle);
+      await publisher.publish(topic, message('while-up'));
+      await eventually(() => expect(early.bodies()).toEqual(['while-up']));
+      await subscription.unsubscribe();
+      for (let i = 0; i < 5; i++) await publisher.publish(topic, message(`while-down-${i}`));
+      const later = recorder();
+      await subscribe(await open(), topic, later.handler, { queue });
+      await eventually(() => expect(later.bodies().sort()).toEqual([...Array(5).keys()].map((i) => `while-down-${i}`)), 30_000);
+    }, 60_000);
+
+    testIf(options.durableQueues, 'queue groups are not durable on this broker', 'a new queue group gets every event published once subscribe() has resolved', async () => {
+      const [publisher, subscriber] = [await open(), await open()];
+      const topic = uniqueName('fresh');
+      const got = recorder();
+      await subscribe(subscriber, topic, got.handler, { queue: uniqueName('fresh-group') });
+      for (let i = 0; i < 5; i++) await publisher.publish(topic, message(`e${i}`));
+      await eventually(() => expect(got.bodies().sort()).toEqual([...Array(5).keys()].map((i) => `e${i}`)), 30_000);
+    }, 60_000);
 
     test('disconnect ends the subscriptions of that instance', async () => {
       const [publisher, subscriber] = [await open(), await open()];
