@@ -6,6 +6,7 @@ import { MicroError } from '../errors.js';
 import type { Service } from '../registry/Registry.js';
 import type { Next, Selection, Selector } from '../selector/Selector.js';
 import { ConnectionPool } from '../transport/ConnectionPool.js';
+import { RequestChannel } from '../transport/RequestChannel.js';
 import { Headers } from '../transport/headers.js';
 import type { Message, Transport } from '../transport/Transport.js';
 import type { CallOptions, Client, ClientPublishOptions } from './Client.js';
@@ -77,10 +78,14 @@ export class RpcClient implements Client {
     this.#invoke = deps.wrappers && deps.wrappers.length > 0 ? wrapCall(core, deps.wrappers) : core;
   }
 
-  async call<TReply = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = {}): Promise<TReply> {
-    const parent = options.context === undefined ? currentContext() : (options.context ?? undefined);
-    const deadline = Math.min(Date.now() + (options.timeoutMs ?? this.#options.requestTimeoutMs), parent?.deadline ?? Infinity);
-    return this.#invoke({ service, endpoint, request, metadata: inherit(parent, options.metadata), deadline, options }) as Promise<TReply>;
+  call<TReply = unknown>(service: string, endpoint: string, request: unknown, options: CallOptions = {}): Promise<TReply> {
+    try {
+      const parent = options.context === undefined ? currentContext() : (options.context ?? undefined);
+      const deadline = Math.min(Date.now() + (options.timeoutMs ?? this.#options.requestTimeoutMs), parent?.deadline ?? Infinity);
+      return this.#invoke({ service, endpoint, request, metadata: inherit(parent, options.metadata), deadline, options }) as Promise<TReply>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The call itself, inside the wrappers: select, encode, send, and retry what is safe to retry. */
@@ -88,16 +93,26 @@ export class RpcClient implements Client {
     const body = this.#deps.codec.encode(request);
     const next = options.address ? fixedNode(service, options.address) : await this.#deps.selector.select(service, options.select);
     const retries = options.retries ?? this.#options.retries;
-
-    const attempt = (): Promise<unknown> => this.#attempt(service, endpoint, next, metadata, body, deadline);
-    if (retries <= 0) return attempt();
-    let lastError: unknown;
-    return this.#policies.get(retries).execute(() => {
-      // A retry that would start after the deadline reports the failure that caused it, not a timeout.
-      if (lastError && Date.now() >= deadline) throw lastError;
-      return attempt().catch((error: unknown) => {
-        lastError = error;
-        throw error;
+    const first = this.#attempt(service, endpoint, next, metadata, body, deadline);
+    if (retries <= 0) return first;
+    // Most calls succeed at once: the retry policy is entered only after a first failure worth retrying.
+    return first.catch((error: unknown) => {
+      if (typeof error !== 'object' || error === null || !retryableErrors.has(error)) throw error;
+      let lastError = error;
+      let replay: unknown = error;
+      return this.#policies.get(retries).execute(() => {
+        // The policy's first run replays the failure already seen, so its backoff comes before the first retry.
+        if (replay !== undefined) {
+          const seen = replay;
+          replay = undefined;
+          throw seen;
+        }
+        // A retry that would start after the deadline reports the failure that caused it, not a timeout.
+        if (Date.now() >= deadline) throw lastError;
+        return this.#attempt(service, endpoint, next, metadata, body, deadline).catch((failure: unknown) => {
+          lastError = failure as object;
+          throw failure;
+        });
       });
     });
   }
@@ -113,7 +128,9 @@ export class RpcClient implements Client {
     headers[Headers.timeout] = String(remaining);
     let reply: Message;
     try {
-      const channel = await this.#pool.get(selection.node.address, ERROR_ID, remaining);
+      const pooled = this.#pool.get(selection.node.address, ERROR_ID, remaining);
+      // A pooled connection is returned as is: awaiting it would cost a turn of the microtask queue per call.
+      const channel = pooled instanceof RequestChannel ? pooled : await pooled;
       reply = await channel.request({ headers, body }, remaining, ERROR_ID, `call to ${service} ${endpoint} at ${selection.node.address}`);
     } catch (error) {
       this.#onFailure(service, endpoint, selection, error);

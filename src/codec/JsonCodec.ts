@@ -1,7 +1,6 @@
 import type { Codec } from './Codec.js';
 import { CodecError } from './Codec.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** JSON, the default: readable on the wire and understood by every gateway and language. */
@@ -12,7 +11,9 @@ export class JsonCodec implements Codec {
   encode(value: unknown): Uint8Array {
     // `undefined` (a handler that returns nothing) has no JSON form; an empty body stands for it.
     if (value === undefined) return new Uint8Array(0);
-    return encoder.encode(JSON.stringify(value));
+    // Buffer.from takes small strings from a shared pool: about twice as fast as TextEncoder for RPC-sized bodies.
+    const text: string | undefined = JSON.stringify(value);
+    return text === undefined ? new Uint8Array(0) : Buffer.from(text);
   }
 
   decode(body: Uint8Array): unknown {

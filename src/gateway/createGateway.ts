@@ -13,16 +13,20 @@ import type { GatewayPlugin } from './GatewayPlugin.js';
  *   const gateway = createGateway(app);
  *   await gateway.start();
  */
-export function createGateway(app: App, mounts: readonly GatewayMount[] = []): Gateway {
-  const order = app.loaded.plugins.filter((plugin) => plugin.kind === 'gateway').map((plugin) => plugin.definition.name);
-  const plugins: GatewayPlugin[] = [...app.container.getAll(Tokens.GatewayPlugin, { optional: true })];
-  plugins.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+export function createGateway(app: App, mounts: readonly GatewayMount[] = [], extraPlugins: readonly GatewayPlugin[] = []): Gateway {
   return new Gateway({
     client: app.client,
     cache: app.get(Tokens.RegistryCache),
     config: app.config.gateway,
-    plugins,
+    plugins: [...configuredGatewayPlugins(app), ...extraPlugins],
     mounts,
     logger: app.get(Tokens.Logger).child({ component: 'gateway' }),
   });
+}
+
+/** The gateway plugins `gateway.plugins` chose, in the order it lists them. */
+export function configuredGatewayPlugins(app: App): GatewayPlugin[] {
+  const order = app.loaded.plugins.filter((plugin) => plugin.kind === 'gateway').map((plugin) => plugin.definition.name);
+  const plugins: GatewayPlugin[] = [...app.container.getAll(Tokens.GatewayPlugin, { optional: true })];
+  return plugins.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 }

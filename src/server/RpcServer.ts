@@ -10,6 +10,10 @@ import { Headers } from '../transport/headers.js';
 import type { Listener, Message, Socket, Transport } from '../transport/Transport.js';
 import { advertisedAddress } from './advertise.js';
 import { metadataFromHeaders, ServerCallContext } from './callContext.js';
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 import { EventCallContext } from './EventCallContext.js';
 import { InFlight } from './InFlight.js';
 import { Registrar } from './Registrar.js';
@@ -166,13 +170,14 @@ export class RpcServer implements Server {
       return this.#reply(socket, id, new MicroError(this.options.name, 415, `unsupported content-type "${contentType}"; ${this.options.name} reads ${this.#deps.codecs.contentTypes.join(', ')}`));
     }
     this.#inFlight.begin();
-    this.#run(socket, id, handler, codec, message).finally(() => this.#inFlight.end());
+    void this.#run(socket, id, handler, codec, message);
   }
 
+  /** Decode, validate, run, reply. Never rejects: every failure becomes an error reply. */
   async #run(socket: Socket, id: string, handler: HandlerRegistration, codec: Codec, message: Message): Promise<void> {
     const timeout = Number(message.headers[Headers.timeout]);
     const deadline = Number.isFinite(timeout) && timeout > 0 ? Date.now() + timeout : Infinity;
-    const context = new ServerCallContext(this.options.name, handler.endpoint, metadataFromHeaders(message.headers), deadline);
+    const context = new ServerCallContext(this.options.name, handler.endpoint, message.headers, deadline);
     try {
       let request: unknown;
       try {
@@ -181,12 +186,16 @@ export class RpcServer implements Server {
         throw MicroError.badRequest(this.options.name, `request body for ${handler.endpoint} is not valid ${codec.contentType}: ${(error as CodecError).message}`);
       }
       if (handler.prepare) request = await handler.prepare(request);
-      const reply = await runInContext(context, () => handler.invoke(request, context));
+      let reply = runInContext(context, handler.invoke, request, context);
+      // A synchronous handler's reply goes out without waiting a turn of the microtask queue.
+      if (isThenable(reply)) reply = await reply;
       this.#send(socket, { headers: { [Headers.id]: id, [Headers.contentType]: codec.contentType }, body: codec.encode(reply) }, handler.endpoint);
     } catch (error) {
       const microError = toMicroError(error, this.options.name);
       if (microError.code >= 500) this.#logger.error('handler failed', { endpoint: handler.endpoint, error: (error as Error)?.stack ?? String(error) });
       this.#reply(socket, id, microError);
+    } finally {
+      this.#inFlight.end();
     }
   }
 

@@ -9,18 +9,28 @@ export function metadataFromHeaders(headers: Record<string, string>): Metadata {
 }
 
 /**
- * A CallContext whose AbortSignal is made only when a handler asks for it: most handlers never do, and a timer
- * per request would be paid by all of them.
+ * A CallContext whose metadata and AbortSignal are made only when asked for: many handlers use neither, and a
+ * metadata object and a timer per request would be paid by all of them.
  */
 export class ServerCallContext implements CallContext {
   #signal: AbortSignal | undefined;
+  #metadata: Readonly<Metadata> | undefined;
+  readonly #headers: Record<string, string>;
 
+  /** `headers` are the request's; the metadata is taken from them when first read. */
   constructor(
     readonly service: string,
     readonly endpoint: string,
-    readonly metadata: Readonly<Metadata>,
+    headers: Record<string, string>,
     readonly deadline: number,
-  ) {}
+  ) {
+    this.#headers = headers;
+  }
+
+  get metadata(): Readonly<Metadata> {
+    this.#metadata ??= metadataFromHeaders(this.#headers);
+    return this.#metadata;
+  }
 
   get signal(): AbortSignal {
     if (!this.#signal) {

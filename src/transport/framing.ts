@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { Message } from './Transport.js';
 import { TransportError } from './Transport.js';
 
@@ -14,14 +15,39 @@ const HEADER_BLOCK_PREFIX = 4;
 const COPY_BODY_BELOW = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-export function encodeFrame(message: Message, maxSize: number): Buffer[] {
-  const headers = message.headers;
-  let headerBytes = 0;
+/** Any character outside ASCII: then UTF-8 lengths differ from string lengths and the slow path is taken. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Bytes of the header block, or -1 when a name or value is not ASCII. Framework headers and most metadata are
+ * ASCII, and then a string's length is its byte length: no Buffer.byteLength call per name and value.
+ */
+function asciiHeaderBytes(headers: Record<string, string>): number {
+  let bytes = 0;
+  for (const key in headers) {
+    const value = headers[key]!;
+    if (NON_ASCII.test(key) || NON_ASCII.test(value)) return -1;
+    if (key.length > 0xffff) throw new TransportError('too_large', `header name of ${key.length} bytes is over the 65535-byte limit`);
+    bytes += 6 + key.length + value.length;
+  }
+  return bytes;
+}
+
+function utf8HeaderBytes(headers: Record<string, string>): number {
+  let bytes = 0;
   for (const key in headers) {
     const keyLength = Buffer.byteLength(key);
     if (keyLength > 0xffff) throw new TransportError('too_large', `header name of ${keyLength} bytes is over the 65535-byte limit`);
-    headerBytes += 6 + keyLength + Buffer.byteLength(headers[key]!);
+    bytes += 6 + keyLength + Buffer.byteLength(headers[key]!);
   }
+  return bytes;
+}
+
+export function encodeFrame(message: Message, maxSize: number): Buffer[] {
+  const headers = message.headers;
+  const asciiBytes = asciiHeaderBytes(headers);
+  const ascii = asciiBytes >= 0;
+  const headerBytes = ascii ? asciiBytes : utf8HeaderBytes(headers);
   const body = message.body;
   const total = FRAME_PREFIX + HEADER_BLOCK_PREFIX + headerBytes + body.length;
   if (total > maxSize) {
@@ -33,10 +59,12 @@ export function encodeFrame(message: Message, maxSize: number): Buffer[] {
   head.writeUInt32BE(headerBytes, FRAME_PREFIX);
   let offset = FRAME_PREFIX + HEADER_BLOCK_PREFIX;
   for (const key in headers) {
-    const keyLength = head.write(key, offset + 2);
+    const value = headers[key]!;
+    // latin1 is a plain byte copy, exact for ASCII; utf8 is needed only for the rest.
+    const keyLength = head.write(key, offset + 2, ascii ? 'latin1' : 'utf8');
     head.writeUInt16BE(keyLength, offset);
     offset += 2 + keyLength;
-    const valueLength = head.write(headers[key]!, offset + 4);
+    const valueLength = head.write(value, offset + 4, ascii ? 'latin1' : 'utf8');
     head.writeUInt32BE(valueLength, offset);
     offset += 4 + valueLength;
   }
@@ -49,6 +77,8 @@ function parseFrame(frame: Buffer): Message {
   const headerBytes = frame.readUInt32BE(0);
   const headerEnd = HEADER_BLOCK_PREFIX + headerBytes;
   if (headerEnd > frame.length) throw new TransportError('malformed', `malformed frame: header block of ${headerBytes} bytes in a frame of ${frame.length}`);
+  // An ASCII header block (the usual case) is decoded once and sliced, instead of one decode per name and value.
+  const text = isAscii(frame.subarray(HEADER_BLOCK_PREFIX, headerEnd)) ? frame.toString('latin1', 0, headerEnd) : undefined;
   const headers: Record<string, string> = {};
   let offset = HEADER_BLOCK_PREFIX;
   while (offset < headerEnd) {
@@ -59,9 +89,9 @@ function parseFrame(frame: Buffer): Message {
     const valueLength = frame.readUInt32BE(keyEnd);
     const valueEnd = keyEnd + 4 + valueLength;
     if (valueEnd > headerEnd) throw new TransportError('malformed', 'malformed frame: header value runs past the header block');
-    const key = frame.toString('utf8', offset + 2, keyEnd);
+    const key = text === undefined ? frame.toString('utf8', offset + 2, keyEnd) : text.slice(offset + 2, keyEnd);
     // A peer must not be able to reach Object.prototype through a header name.
-    if (key !== '__proto__') headers[key] = frame.toString('utf8', keyEnd + 4, valueEnd);
+    if (key !== '__proto__') headers[key] = text === undefined ? frame.toString('utf8', keyEnd + 4, valueEnd) : text.slice(keyEnd + 4, valueEnd);
     offset = valueEnd;
   }
   return { headers, body: frame.subarray(headerEnd) };

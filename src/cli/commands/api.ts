@@ -12,8 +12,9 @@ export function apiCommand(program: Command): void {
     .action(async (options: { address?: string }, command: Command) => {
       const context = cliContext(command);
       const app = await context.createApp([], options.address ? { gateway: { address: options.address } } : {});
-      await app.start();
+      // Built before anything starts: a bad dashboard path is a config error with nothing left running.
       const gateway = createGateway(app, gatewayMounts(app));
+      await app.start();
       try {
         await gateway.start();
       } catch (error) {

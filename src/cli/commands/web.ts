@@ -3,11 +3,13 @@ import { createWebGateway } from '../../gateway/dashboard/createWebGateway.js';
 import { cliContext } from '../context.js';
 
 const HELP = `
-The dashboard lists the registry's services and updates live as they start and stop; a service shows its
-versions, nodes and endpoints (request and response described field by field), and an endpoint can be called
-with a JSON request. Only the dashboard (at /), gateway.rpcPath (which the page calls endpoints through) and
-gateway.healthPath are served. For the whole API gateway with the dashboard at gateway.dashboardPath, run
-"tsmicro api" instead.
+The dashboard lists the registry's services, updating live as they start and
+stop. A service shows its versions, nodes and endpoints, with their request and
+response described field by field; an endpoint can be called with JSON.
+
+Served: the dashboard at /, gateway.rpcPath (the page calls endpoints through
+it) and gateway.healthPath. For the whole API gateway, with the dashboard at
+gateway.dashboardPath, run "tsmicro api" instead.
 
 Examples:
   tsmicro web --address 127.0.0.1:8082

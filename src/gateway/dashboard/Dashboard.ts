@@ -40,7 +40,6 @@ export class Dashboard implements GatewayMount {
   readonly #feed: ChangeFeed;
   readonly #streams: EventStreams;
   readonly #assets: StaticAssets | undefined;
-  readonly #missingAssets: string;
 
   constructor(deps: DashboardDependencies, options: DashboardOptions) {
     this.path = options.path;
@@ -48,11 +47,12 @@ export class Dashboard implements GatewayMount {
     this.#catalog = new ServiceCatalog(deps.registry, deps.cache);
     this.#feed = new ChangeFeed(deps.registry, deps.logger, (result) => this.#catalog.invalidate(result.service.name));
     this.#streams = new EventStreams(this.#feed, options.events);
-    const directory = options.publicDirectory ?? locatePublicDirectory();
+    const looked = options.publicDirectory ? [options.publicDirectory] : publicDirectoryCandidates();
+    const directory = locatePublicDirectory(looked);
     this.#assets = directory ? new StaticAssets(directory) : undefined;
-    this.#missingAssets = `the dashboard's page files were not found (looked in ${publicDirectoryCandidates().join(' and ')}); its JSON API still works`;
-    // The API and the rest of the gateway keep working without the page: say so once, do not refuse to start.
-    if (!this.#assets) deps.logger.warn('dashboard page files not found', { looked: publicDirectoryCandidates() });
+    // The API and the rest of the gateway keep working without the page: say so, do not refuse to start. Where
+    // it looked goes to the log only, since server paths are nobody else's business.
+    if (!this.#assets) deps.logger.warn('dashboard page files not found; the page answers 500, its JSON API works', { looked });
   }
 
   /** Open event streams (one per dashboard tab), for tests and health pages. */
@@ -69,7 +69,7 @@ export class Dashboard implements GatewayMount {
       response.writeHead(302, { location: `${this.path}/${url.search}` });
       return void response.end();
     }
-    if (!this.#assets) throw MicroError.internal(ERROR_ID, this.#missingAssets);
+    if (!this.#assets) throw MicroError.internal(ERROR_ID, "the dashboard's page files are missing on the server (its log says where it looked); its JSON API still works");
     this.#assets.serve(exchange, rest === '/' ? '/index.html' : rest);
   }
 

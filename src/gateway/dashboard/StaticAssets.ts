@@ -36,8 +36,9 @@ export function publicDirectoryCandidates(moduleDirectory = dirname(fileURLToPat
   return [join(moduleDirectory, 'public'), resolve(moduleDirectory, '..', '..', '..', '..', 'src', 'gateway', 'dashboard', 'public')];
 }
 
-export function locatePublicDirectory(moduleDirectory?: string): string | undefined {
-  return publicDirectoryCandidates(moduleDirectory).find((directory) => existsSync(join(directory, 'index.html')));
+/** The first of `candidates` that holds the page. */
+export function locatePublicDirectory(candidates: readonly string[] = publicDirectoryCandidates()): string | undefined {
+  return candidates.find((directory) => existsSync(join(directory, 'index.html')));
 }
 
 /**
