@@ -1,4 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createGateway } from '../../src/gateway/createGateway.js';
 import type { Gateway } from '../../src/gateway/Gateway.js';
 import type { App } from '../../src/index.js';
@@ -8,14 +11,17 @@ import { eventually } from '../helpers/eventually.js';
 import { calls, resetCalls, Shop } from '../unit/fixtures.js';
 import { Greeter, Orders } from './fixtures.js';
 
+/** The gateway in front of services on the zero-dependency defaults: file registry, TCP transport, direct broker. */
 describe('API gateway', () => {
   const apps = new TestApps();
+  const registry = mkdtempSync(join(tmpdir(), 'tsmicro-gateway-'));
+  const defaults = { registry: { address: registry } };
   const logger = captureLogger();
   let gateway: Gateway | undefined;
   let base: string;
 
   async function startGateway(config: object = {}): Promise<void> {
-    const app: App = await apps.started({ logger, config: { gateway: { address: '127.0.0.1:0', ...config } } });
+    const app: App = await apps.started({ logger, memory: false, config: { ...defaults, gateway: { address: '127.0.0.1:0', ...config } } });
     gateway = createGateway(app);
     await gateway.start();
     base = `http://${gateway.address}`;
@@ -24,13 +30,14 @@ describe('API gateway', () => {
   beforeEach(async () => {
     resetCalls();
     logger.lines.length = 0;
-    await apps.started({ services: [Shop, Greeter, Orders] });
+    await apps.started({ services: [Shop, Greeter, Orders], memory: false, config: defaults });
   });
   afterEach(async () => {
     await gateway?.stop();
     gateway = undefined;
     await apps.stopAll();
   });
+  afterAll(() => rmSync(registry, { recursive: true, force: true }));
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
