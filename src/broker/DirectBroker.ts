@@ -7,6 +7,7 @@ import { ConnectionPool } from '../transport/ConnectionPool.js';
 import { Headers } from '../transport/headers.js';
 import type { Listener, Message, Socket, Transport } from '../transport/Transport.js';
 import type { Broker, EventHandler, PublishOptions, SubscribeOptions, Subscription } from './Broker.js';
+import { subscriberTargets } from './directTargets.js';
 import { LocalDispatcher } from './LocalDispatcher.js';
 import { SubscriberTable, type LocalSubscription } from './SubscriberTable.js';
 
@@ -126,7 +127,8 @@ export class DirectBroker implements Broker {
   }
 
   async publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
-    await this.connect();
+    // Connected already (the usual case): no await, which would cost a turn of the microtask queue per event.
+    if (this.#connecting === undefined || this.#pool === undefined) await this.connect();
     const name = BROKER_SERVICE_PREFIX + topic;
     const tried = await this.#publishTo(topic, message, await this.#deps.registry.getService(name));
     if (tried.delivered || tried.targets === 0) return;
@@ -138,7 +140,7 @@ export class DirectBroker implements Broker {
   }
 
   async #publishTo(topic: string, message: Message, services: readonly Service[]): Promise<{ targets: number; delivered: boolean }> {
-    const { broadcast, groups } = this.#targets(services);
+    const { broadcast, groups } = subscriberTargets(services);
     const deliveries: Promise<boolean>[] = broadcast.map((node) => this.#deliverToOne(topic, message, [node]));
     for (const [queue, members] of groups) deliveries.push(this.#deliverToOne(topic, message, this.#rotate(topic, queue, members)));
     const outcomes = await Promise.all(deliveries);
@@ -169,19 +171,6 @@ export class DirectBroker implements Broker {
         this.#deps.logger.warn('broker: renewing a subscription failed', { topic: local.topic, error: error.message }),
       );
     }
-  }
-
-  #targets(services: readonly Service[]): { broadcast: Node[]; groups: Map<string, Node[]> } {
-    const broadcast: Node[] = [];
-    const groups = new Map<string, Node[]>();
-    for (const service of services) {
-      for (const node of service.nodes) {
-        const queue = node.metadata.queue ?? '';
-        if (queue === '') broadcast.push(node);
-        else groups.set(queue, [...(groups.get(queue) ?? []), node]);
-      }
-    }
-    return { broadcast, groups };
   }
 
   /** Members of a queue group starting from this publisher's next turn, so groups share the load. */
@@ -227,9 +216,9 @@ export class DirectBroker implements Broker {
       // A stale registry entry: the publisher will try another member of the group.
       reply[Headers.error] = MicroError.notFound(ERROR_ID, `no subscription for "${topic}" here any more`).toWire();
     } else {
-      const headers = { ...message.headers };
-      delete headers[Headers.id];
-      delete headers[Headers.subscriber];
+      // Copied without the delivery's own headers; `delete` would turn the object into a slow dictionary.
+      const headers: Record<string, string> = {};
+      for (const key in message.headers) if (key !== Headers.id && key !== Headers.subscriber) headers[key] = message.headers[key]!;
       this.#dispatcher.dispatch(local, topic, { headers, body: message.body });
     }
     try {

@@ -18,6 +18,7 @@ export interface DispatchOptions {
 export class LocalDispatcher {
   #running = 0;
   #idle: (() => void)[] = [];
+  #queue: { target: LocalSubscription; topic: string; message: Message; attempt: number }[] = [];
 
   constructor(
     private readonly table: SubscriberTable,
@@ -30,9 +31,21 @@ export class LocalDispatcher {
   }
 
   dispatch(target: LocalSubscription, topic: string, message: Message, attempt = 1, delayMs = 0): void {
-    if (delayMs > 0) setTimeout(() => this.#run(target, topic, message, attempt), delayMs).unref();
-    else setImmediate(() => this.#run(target, topic, message, attempt));
+    if (delayMs > 0) {
+      setTimeout(() => this.#run(target, topic, message, attempt), delayMs).unref();
+      return;
+    }
+    // Handlers run on a later turn (after the delivery is acknowledged), all those of one turn from one
+    // setImmediate: a burst of events costs one timer, not one each.
+    this.#queue.push({ target, topic, message, attempt });
+    if (this.#queue.length === 1) setImmediate(this.#drainQueue);
   }
+
+  readonly #drainQueue = (): void => {
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const { target, topic, message, attempt } of queued) this.#run(target, topic, message, attempt);
+  };
 
   /** Resolves when no handler is running, or after `timeoutMs`, whichever comes first. */
   drain(timeoutMs: number): Promise<void> {

@@ -100,7 +100,7 @@ export class RpcClient implements Client {
       if (typeof error !== 'object' || error === null || !retryableErrors.has(error)) throw error;
       let lastError = error;
       let replay: unknown = error;
-      return this.#policies.get(retries).execute(() => {
+      return this.#policies.get(retries).then((policy) => policy.execute(() => {
         // The policy's first run replays the failure already seen, so its backoff comes before the first retry.
         if (replay !== undefined) {
           const seen = replay;
@@ -113,7 +113,7 @@ export class RpcClient implements Client {
           lastError = failure as object;
           throw failure;
         });
-      });
+      }));
     });
   }
 

@@ -1,4 +1,4 @@
-import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import type { RetryPolicy } from 'cockatiel';
 import { MicroError } from '../errors.js';
 
 /**
@@ -21,18 +21,23 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
-/** Retry policies by attempt count; a client uses a few counts, so they are built once and reused. */
+/**
+ * Retry policies by attempt count; a client uses a few counts, so they are built once and reused. cockatiel is
+ * imported on the first retry, not at start: most processes never retry, and it is 28 modules to load.
+ */
 export class RetryPolicies {
-  readonly #policies = new Map<number, RetryPolicy>();
+  readonly #policies = new Map<number, Promise<RetryPolicy>>();
 
   constructor(private readonly backoff: BackoffOptions) {}
 
-  get(retries: number): RetryPolicy {
+  get(retries: number): Promise<RetryPolicy> {
     let policy = this.#policies.get(retries);
     if (!policy) {
-      policy = retry(
-        handleWhen((error) => typeof error === 'object' && error !== null && retryableErrors.has(error)),
-        { maxAttempts: retries, backoff: new ExponentialBackoff({ initialDelay: this.backoff.initialDelayMs, maxDelay: this.backoff.maxDelayMs }) },
+      policy = import('cockatiel').then(({ ExponentialBackoff, handleWhen, retry }) =>
+        retry(
+          handleWhen((error) => typeof error === 'object' && error !== null && retryableErrors.has(error)),
+          { maxAttempts: retries, backoff: new ExponentialBackoff({ initialDelay: this.backoff.initialDelayMs, maxDelay: this.backoff.maxDelayMs }) },
+        ),
       );
       this.#policies.set(retries, policy);
     }

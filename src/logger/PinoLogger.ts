@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger as Pino } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel, Logger } from './Logger.js';
 
 export interface LoggerOptions {
@@ -7,6 +8,12 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Where lines go; standard error by default so a CLI's standard output stays machine-readable. */
   destination?: NodeJS.WritableStream;
+}
+
+/** pino-pretty (CommonJS) is loaded only for `logger.format: pretty`: a JSON-logging service never pays for it. */
+function prettyStream(): typeof pinoPretty {
+  const loaded = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty | { default: typeof pinoPretty };
+  return 'default' in loaded ? loaded.default : loaded;
 }
 
 /** Adapts pino's `(fields, message)` order to the Logger contract's `(message, fields)`. */
@@ -18,7 +25,7 @@ export class PinoLogger implements Logger {
     const destination = options.destination ?? process.stderr;
     const stream =
       options.format === 'pretty'
-        ? pretty({ destination, sync: true, colorize: false, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' })
+        ? prettyStream()({ destination, sync: true, colorize: false, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' })
         : pino.destination({ dest: (destination as { fd?: number }).fd ?? 2, sync: true });
     return new PinoLogger(pino({ level, base: { pid: process.pid } }, stream));
   }

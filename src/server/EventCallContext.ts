@@ -1,18 +1,25 @@
 import type { BrokerEvent } from '../broker/Broker.js';
 import type { Metadata } from '../context/Context.js';
+import { metadataFromHeaders } from './callContext.js';
 import type { EventContext } from './Server.js';
 
 /** The context a subscriber method runs in: no deadline (events wait for nobody), and the event's settlement. */
 export class EventCallContext implements EventContext {
   readonly deadline = Infinity;
   #signal: AbortSignal | undefined;
+  #metadata: Readonly<Metadata> | undefined;
 
   constructor(
     readonly service: string,
     readonly topic: string,
-    readonly metadata: Readonly<Metadata>,
     private readonly event: BrokerEvent,
   ) {}
+
+  /** Taken from the event's headers when first read: most subscribers never look. */
+  get metadata(): Readonly<Metadata> {
+    this.#metadata ??= metadataFromHeaders(this.event.message.headers);
+    return this.#metadata;
+  }
 
   get endpoint(): string {
     return this.topic;

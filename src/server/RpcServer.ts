@@ -9,7 +9,7 @@ import type { Endpoint, Registry, Service } from '../registry/Registry.js';
 import { Headers } from '../transport/headers.js';
 import type { Listener, Message, Socket, Transport } from '../transport/Transport.js';
 import { advertisedAddress } from './advertise.js';
-import { metadataFromHeaders, ServerCallContext } from './callContext.js';
+import { ServerCallContext } from './callContext.js';
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
@@ -224,7 +224,6 @@ export class RpcServer implements Server {
 
   async #subscribeOne(subscriber: SubscriberRegistration): Promise<Subscription> {
     const handler = async (event: BrokerEvent): Promise<void> => {
-      const where = { topic: subscriber.topic, queue: subscriber.queue, attempt: event.attempt };
       const codec = this.#deps.codecs.forContentType(event.message.headers[Headers.contentType]) ?? this.#deps.codec;
       let payload: unknown;
       try {
@@ -232,14 +231,15 @@ export class RpcServer implements Server {
         if (subscriber.prepare) payload = await subscriber.prepare(payload);
       } catch (error) {
         // Redelivering cannot fix a malformed or invalid event: drop it (or dead-letter, where the broker can).
-        this.#logger.error('event rejected', { ...where, error: error instanceof CodecError ? `not valid ${codec.contentType}: ${error.message}` : (error as Error).message });
+        this.#logger.error('event rejected', { topic: subscriber.topic, queue: subscriber.queue, attempt: event.attempt, error: error instanceof CodecError ? `not valid ${codec.contentType}: ${error.message}` : (error as Error).message });
         await event.nack({ requeue: false });
         return;
       }
       this.#inFlight.begin();
       try {
-        const context = new EventCallContext(this.options.name, subscriber.topic, metadataFromHeaders(event.message.headers), event);
-        await runInContext(context, () => subscriber.invoke(payload, context));
+        const context = new EventCallContext(this.options.name, subscriber.topic, event);
+        const done = runInContext(context, subscriber.invoke, payload, context);
+        if (isThenable(done)) await done;
       } finally {
         this.#inFlight.end();
       }

@@ -43,7 +43,11 @@ function utf8HeaderBytes(headers: Record<string, string>): number {
   return bytes;
 }
 
-export function encodeFrame(message: Message, maxSize: number): Buffer[] {
+/**
+ * The frame of `message` as one buffer (two for a large body, which is not copied). `headroom` bytes are left
+ * free before the frame, for a transport that puts its own envelope in front without copying the frame again.
+ */
+export function encodeFrame(message: Message, maxSize: number, headroom = 0): Buffer[] {
   const headers = message.headers;
   const asciiBytes = asciiHeaderBytes(headers);
   const ascii = asciiBytes >= 0;
@@ -54,10 +58,10 @@ export function encodeFrame(message: Message, maxSize: number): Buffer[] {
     throw new TransportError('too_large', `message of ${total} bytes is over the transport limit of ${maxSize} bytes (transport.maxMessageSize)`);
   }
   const copyBody = body.length < COPY_BODY_BELOW;
-  const head = Buffer.allocUnsafe(copyBody ? total : total - body.length);
-  head.writeUInt32BE(total - FRAME_PREFIX, 0);
-  head.writeUInt32BE(headerBytes, FRAME_PREFIX);
-  let offset = FRAME_PREFIX + HEADER_BLOCK_PREFIX;
+  const head = Buffer.allocUnsafe(headroom + (copyBody ? total : total - body.length));
+  head.writeUInt32BE(total - FRAME_PREFIX, headroom);
+  head.writeUInt32BE(headerBytes, headroom + FRAME_PREFIX);
+  let offset = headroom + FRAME_PREFIX + HEADER_BLOCK_PREFIX;
   for (const key in headers) {
     const value = headers[key]!;
     // latin1 is a plain byte copy, exact for ASCII; utf8 is needed only for the rest.
@@ -95,6 +99,17 @@ function parseFrame(frame: Buffer): Message {
     offset = valueEnd;
   }
   return { headers, body: frame.subarray(headerEnd) };
+}
+
+/**
+ * One whole frame (as encodeFrame wrote it, length prefix included) back into a message, for transports that
+ * carry frames as discrete messages rather than a byte stream. Throws TransportError `malformed`.
+ */
+export function decodeFrame(frame: Buffer): Message {
+  if (frame.length < FRAME_PREFIX + HEADER_BLOCK_PREFIX || frame.readUInt32BE(0) !== frame.length - FRAME_PREFIX) {
+    throw new TransportError('malformed', `malformed frame: ${frame.length} bytes do not match the frame's length prefix`);
+  }
+  return parseFrame(frame.subarray(FRAME_PREFIX));
 }
 
 /**

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { getMetadataStorage } from 'class-validator';
 import type { Value } from '../registry/Registry.js';
+import { classValidator } from './validationLibraries.js';
 
 const PRIMITIVES = new Map<unknown, string>([
   [String, 'string'],
@@ -24,7 +24,7 @@ export function describeType(type: Function | undefined, name: string, depth = 0
   if (primitive) return { name, type: primitive };
   const value: Value = { name, type: type.name, values: [] };
   if (depth >= 6) return value;
-  const metadatas = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
+  const metadatas = classValidator().getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
   const properties = [...new Set(metadatas.map((metadata) => metadata.propertyName))];
   for (const property of properties) {
     const declared: unknown = Reflect.getMetadata('design:type', type.prototype, property);

@@ -1,6 +1,6 @@
-import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
+import type { ValidationError } from 'class-validator';
 import { MicroError, type FieldViolation } from '../errors.js';
+import { classTransformer, classValidator } from './validationLibraries.js';
 
 /** Turns class-validator's error tree into flat dotted paths: `address.street`, `items.0.name`. */
 export function flattenViolations(errors: ValidationError[], parent = ''): FieldViolation[] {
@@ -21,7 +21,7 @@ export function describeViolations(violations: FieldViolation[]): string {
 }
 
 function hasValidation(type: Function): boolean {
-  return getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0;
+  return classValidator().getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0;
 }
 
 export type PayloadPreparer = (payload: unknown) => Promise<object>;
@@ -33,6 +33,8 @@ export type PayloadPreparer = (payload: unknown) => Promise<object>;
  */
 export function payloadPreparer(type: new () => object, errorId: string, what: string): PayloadPreparer {
   const validates = hasValidation(type);
+  const { plainToInstance } = classTransformer();
+  const { validate } = classValidator();
   return async (payload) => {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       const got = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : payload === undefined ? 'an empty body' : `a ${typeof payload}`;
