@@ -116,10 +116,20 @@ server.describe('broker-kafka', () => {
     await eventually(() => expect(seen.size).toBeGreaterThan(100));
     publishing = false;
     await publishLoop;
-    await eventually(() => expect(accepted.filter((body) => !seen.has(body))).toEqual([]), 15_000);
+    // The backlog left after three rebalances drains at the members' pace, which a loaded machine slows a lot (a
+    // member that misses heartbeats is fenced, rejoins and gets its uncommitted records again): the wait is generous,
+    // and a failure names the keys (so partitions) that still miss events, to tell a slow drain from a stuck lane.
+    const missing = () => accepted.filter((body) => !seen.has(body));
+    try {
+      await eventually(() => expect(missing()).toEqual([]), 45_000, 100);
+    } catch (error) {
+      const byKey = new Map<string, number>();
+      for (const body of missing()) byKey.set(`k${Number(body.slice(1)) % 8}`, (byKey.get(`k${Number(body.slice(1)) % 8}`) ?? 0) + 1);
+      throw new Error(`${missing().length} of ${accepted.length} events never handled; missing by key: ${JSON.stringify(Object.fromEntries(byKey))}`, { cause: error });
+    }
     const twice = [...seen.values()].filter((times) => times > 1).length;
     console.log(`kafka broker churn: ${accepted.length} events, 3 joins and 1 leave, lost 0, handled twice ${twice}`);
-  }, 40_000);
+  }, 90_000);
 
   it('one queue name on two topics: each member gets only (and all of) its own topic', async () => {
     const [publisher, one, two] = [await open(), await open(), await open()];
