@@ -1,0 +1,47 @@
+import { expect, it } from '@jest/globals';
+import { SCENARIOS, selectScenarios, STARTUP_SCENARIOS } from '../../bench/harness/scenarios.js';
+import { runBenchmark } from '../../bench/harness/run.js';
+import { checkTargets, resultsTable, startupTable } from '../../bench/harness/report.js';
+import { roundOrder } from '../../bench/harness/run.js';
+import { median, percentile, spread } from '../../bench/harness/stats.js';
+
+/**
+ * A smoke run of the benchmark harness, so it cannot rot: a few hundred calls and a burst of events through
+ * tsmicro's own scenarios and the raw socket (separate processes, as in `npm run bench`), never the peer
+ * frameworks, which are installed only in bench/. Measuring is `npm run bench`'s job, not this test's.
+ */
+it('runs tsmicro and raw scenarios in separate processes and reports them', async () => {
+  const scenarios = selectScenarios(SCENARIOS, ['tsmicro/tcp', 'raw/tcp', 'tsmicro/memory', 'tsmicro/tcp+validation'], false);
+  expect(scenarios.map((scenario) => scenario.id)).toEqual(['tsmicro/tcp', 'raw/tcp', 'tsmicro/memory', 'tsmicro/tcp+validation']);
+  const results = await runBenchmark({
+    scenarios,
+    startupScenarios: selectScenarios(STARTUP_SCENARIOS, undefined, false),
+    rounds: 1,
+    startupRounds: 1,
+    load: { concurrency: 64, warmupMs: 200, durationMs: 5000, maxCalls: 300, eventConcurrency: 64, eventWarmupMs: 100, eventDurationMs: 300, eventWindow: 512 },
+    servers: { natsUrl: 'nats://127.0.0.1:4222', redisUrl: 'redis://127.0.0.1:6379' },
+  });
+  for (const summary of results.summaries) {
+    expect(summary.failures).toEqual([]);
+    expect(summary.rounds[0]!.calls.calls).toBeGreaterThanOrEqual(300);
+    expect(summary.rounds[0]!.calls.errors).toBe(0);
+    expect(summary.requestsPerSecond).toBeGreaterThan(0);
+    expect(summary.p99Ms).toBeGreaterThanOrEqual(summary.p50Ms);
+    expect(summary.eventsPerSecond).toBeGreaterThan(0);
+  }
+  expect(results.summaries.find((summary) => summary.scenario.id === 'tsmicro/tcp')!.rssMiB).toBeGreaterThan(10);
+  expect(results.startup[0]!.samplesMs).toHaveLength(1);
+  expect(resultsTable(results)).toMatch(/\| tcp \| tsmicro \| \d+ \|/);
+  expect(startupTable(results)).toMatch(/\| tsmicro \| \d+ \|/);
+  expect(checkTargets(results).map((check) => check.target)).toContain('tcp: req/s ≥ 75 % of raw');
+}, 120_000);
+
+it('rotates the order of scenarios each round and summarises with medians', () => {
+  expect(roundOrder(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
+  expect(roundOrder(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
+  expect(median([3, 1, 2, Number.NaN])).toBe(2);
+  expect(median([4, 1, 2, 3])).toBe(2.5);
+  expect(spread([90, 100, 110])).toBeCloseTo(0.2);
+  expect(percentile(Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 0.99)).toBe(10);
+  expect(percentile(Float64Array.from([1, 2, 3, 4]), 0.5)).toBe(2);
+});
