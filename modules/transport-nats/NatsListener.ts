@@ -1,9 +1,9 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { Headers, MicroError, type Listener, type Logger, type Socket } from '../../src/index.js';
+import { Headers, MicroError, type Listener, type Logger, type Message, type Socket } from '../../src/index.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
-import { fromNatsHeaders, natsHeadersSize } from '../shared/nats/natsHeaders.js';
+import { decodeData, errorReply, isFramed, receivedSize, requestIdOf } from './dataWire.js';
 import { NatsSocket } from './NatsSocket.js';
-import { Control, controlHeaders, controlOf, errorReply, INBOX_HEADER, isTransportHeader, SESSION_HEADER } from './protocol.js';
+import { Control, controlHeaders, controlOf, FRAME_WIRE, INBOX_HEADER, SESSION_HEADER, WIRE_HEADER } from './protocol.js';
 
 export interface ListenerSettings {
   nats: NatsModule;
@@ -91,14 +91,16 @@ export class NatsListener implements Listener {
       return;
     }
     this.#sockets.get(inbox)?.peerClosed();
-    const socket = new NatsSocket(this.address, inbox, nats, this.#settings.maxMessageSize, {
+    // Frames when the client offers them; a client that does not (an older tsmicro) keeps NATS headers.
+    const framed = message.headers?.get(WIRE_HEADER) === FRAME_WIRE;
+    const socket = new NatsSocket(this.address, inbox, nats, this.#settings.maxMessageSize, framed, {
       publish: (body, headers) => connection.publish(inbox, body, { headers }),
       sendClose: () => connection.publish(inbox, undefined, { headers: controlHeaders(nats, Control.close) }),
       detach: () => this.#forget(inbox, socket),
     });
     this.#sockets.set(inbox, socket);
     this.#handler(socket);
-    message.respond(undefined, { headers: controlHeaders(nats, Control.accept, { [SESSION_HEADER]: this.#session }) });
+    message.respond(undefined, { headers: controlHeaders(nats, Control.accept, framed ? { [SESSION_HEADER]: this.#session, [WIRE_HEADER]: FRAME_WIRE } : { [SESSION_HEADER]: this.#session }) });
   }
 
   #onSession(message: Msg): void {
@@ -109,31 +111,36 @@ export class NatsListener implements Listener {
     }
     const socket = this.#sockets.get(inbox);
     if (controlOf(message) === Control.close) return socket?.peerClosed();
-    if (!socket) return this.#refuseStale(message, inbox);
-    const id = message.headers?.get(Headers.id) || undefined;
-    const size = message.data.length + natsHeadersSize(message.headers);
+    // A socket this listener no longer knows: read the message in the form it came in.
+    const framed = isFramed(message, socket?.framed ?? true);
+    if (!socket) return this.#refuseStale(message, inbox, framed);
+    const size = receivedSize(message);
     if (size > this.#settings.maxMessageSize()) {
-      if (id) this.#answer(inbox, id, MicroError.tooLarge(ERROR_ID, `message of ${size} bytes is over the transport limit of ${this.#settings.maxMessageSize()} bytes`), false);
+      const id = requestIdOf(message, framed);
+      if (id) this.#answer(inbox, id, MicroError.tooLarge(ERROR_ID, `message of ${size} bytes is over the transport limit of ${this.#settings.maxMessageSize()} bytes`), false, framed);
       return;
     }
-    let headers: Record<string, string>;
+    let decoded: Message;
     try {
-      headers = fromNatsHeaders(message.headers, isTransportHeader);
+      decoded = decodeData(message, framed);
     } catch (error) {
-      this.#settings.logger.warn('nats transport: dropped a message with malformed headers', { address: this.address, remote: inbox, error: (error as Error).message });
-      if (id) this.#answer(inbox, id, MicroError.badRequest(ERROR_ID, `malformed headers: ${(error as Error).message}`), false);
+      const what = framed ? 'a malformed frame' : 'a message with malformed headers';
+      this.#settings.logger.warn(`nats transport: dropped ${what}`, { address: this.address, remote: inbox, error: (error as Error).message });
+      // A broken frame names no request; a broken header block still has its plain id header.
+      const id = framed ? undefined : message.headers?.get(Headers.id) || undefined;
+      if (id) this.#answer(inbox, id, MicroError.badRequest(ERROR_ID, `malformed headers: ${(error as Error).message}`), false, framed);
       return;
     }
-    socket.deliver({ headers, body: message.data });
+    socket.deliver(decoded);
   }
 
   /**
    * A message for a socket this listener no longer has (closed idle, or a listener restarted on the subject): the
    * request never reached a handler, so it is refused as unhandled and the client's socket is told to close.
    */
-  #refuseStale(message: Msg, inbox: string): void {
-    const id = message.headers?.get(Headers.id);
-    if (id) this.#answer(inbox, id, MicroError.unavailable(ERROR_ID, `connection to ${this.address} is closed`), true);
+  #refuseStale(message: Msg, inbox: string, framed: boolean): void {
+    const id = requestIdOf(message, framed);
+    if (id) this.#answer(inbox, id, MicroError.unavailable(ERROR_ID, `connection to ${this.address} is closed`), true, framed);
     try {
       this.#settings.connection.publish(inbox, undefined, { headers: controlHeaders(this.#settings.nats, Control.close) });
     } catch {
@@ -141,9 +148,10 @@ export class NatsListener implements Listener {
     }
   }
 
-  #answer(inbox: string, id: string, error: MicroError, unhandled: boolean): void {
+  #answer(inbox: string, id: string, error: MicroError, unhandled: boolean, framed: boolean): void {
     try {
-      this.#settings.connection.publish(inbox, undefined, { headers: errorReply(this.#settings.nats, id, error, unhandled) });
+      const { payload, headers } = errorReply(this.#settings.nats, id, error, unhandled, framed);
+      this.#settings.connection.publish(inbox, payload, { headers });
     } catch {
       // Best effort: the caller times out otherwise.
     }

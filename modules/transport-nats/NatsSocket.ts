@@ -1,13 +1,12 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { TransportError, type Message, type Socket, type SocketHandlers } from '../../src/index.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
-import { natsHeadersSize, toNatsHeaders } from '../shared/nats/natsHeaders.js';
-import { isTransportHeader } from './protocol.js';
+import { encodeData } from './dataWire.js';
 
 /** How one end of a virtual socket reaches its peer over NATS. */
 export interface SocketWire {
-  /** Publishes one message to the peer; throws when the connection cannot take it. */
-  publish(body: Uint8Array, headers: MsgHdrs | undefined): void;
+  /** Publishes one payload to the peer; throws when the connection cannot take it. */
+  publish(payload: Uint8Array, headers: MsgHdrs | undefined): void;
   /** Tells the peer this end closed (best effort). */
   sendClose(): void;
   /** Gives up what the socket holds: its inbox subscription, or its place in the listener. */
@@ -31,6 +30,8 @@ export class NatsSocket implements Socket {
     readonly remote: string,
     private readonly nats: NatsModule,
     private readonly maxMessageSize: () => number,
+    /** Data travels as binary frames (both ends agreed at open), else as NATS headers (dataWire.ts). */
+    readonly framed: boolean,
     private readonly wire: SocketWire,
   ) {}
 
@@ -47,14 +48,10 @@ export class NatsSocket implements Socket {
 
   send(message: Message): void {
     if (this.#closed) throw new TransportError('closed', `nats connection to ${this.remote} is closed`);
-    const headers = toNatsHeaders(this.nats, message.headers, isTransportHeader);
-    const size = message.body.length + natsHeadersSize(headers);
-    const limit = this.maxMessageSize();
-    if (size > limit) {
-      throw new TransportError('too_large', `message of ${size} bytes is over the transport limit of ${limit} bytes (transport.maxMessageSize, or the NATS server's max_payload)`);
-    }
+    // Throws TransportError `too_large` before anything is sent: the socket keeps working.
+    const { payload, headers } = encodeData(this.nats, message, this.framed, this.maxMessageSize());
     try {
-      this.wire.publish(message.body, headers);
+      this.wire.publish(payload, headers);
     } catch (error) {
       const failure = new TransportError('closed', `nats transport: cannot send to ${this.remote}: ${(error as Error).message}`, { cause: error });
       this.peerClosed(failure);

@@ -1,10 +1,10 @@
 import type { Msg } from '@nats-io/transport-node';
-import { TransportError, type DialOptions, type Listener, type Logger, type Socket, type Transport } from '../../src/index.js';
+import { TransportError, type DialOptions, type Listener, type Logger, type Message, type Socket, type Transport } from '../../src/index.js';
 import type { LinkEvent, NatsConnector, NatsLink, NatsModule } from '../shared/nats/natsConnection.js';
-import { fromNatsHeaders } from '../shared/nats/natsHeaders.js';
+import { decodeData, isFramed } from './dataWire.js';
 import { NatsListener } from './NatsListener.js';
 import { NatsSocket } from './NatsSocket.js';
-import { assertSubject, Control, controlHeaders, controlOf, INBOX_HEADER, isNoResponders, isTransportHeader, looksLikeHostPort, SESSION_HEADER } from './protocol.js';
+import { assertSubject, Control, controlHeaders, controlOf, FRAME_WIRE, INBOX_HEADER, isNoResponders, looksLikeHostPort, SESSION_HEADER, WIRE_HEADER } from './protocol.js';
 
 export interface NatsTransportOptions {
   nats: NatsModule;
@@ -69,34 +69,47 @@ export class NatsTransport implements Transport {
     const { nats, logger } = this.#options;
     const connection = link.connection;
     const inbox = nats.createInbox();
-    let session = '';
-    const socket = new NatsSocket(inbox, address, nats, () => this.maxMessageSize, {
-      publish: (body, headers) => connection.publish(session, body, { reply: inbox, headers }),
-      sendClose: () => connection.publish(session, undefined, { reply: inbox, headers: controlHeaders(nats, Control.close) }),
-      detach: () => {
-        subscription.unsubscribe();
-        this.#clients.delete(socket);
-      },
-    });
+    const onReply = (target: NatsSocket, message: Msg): void => {
+      try {
+        this.#onReply(target, address, message);
+      } catch (failure) {
+        logger.error('nats transport: handling a reply failed', { address, error: (failure as Error).message });
+      }
+    };
+    let socket: NatsSocket | undefined;
+    // What the listener sends right after accepting arrives before its answer: kept until the socket exists.
+    const early: Msg[] = [];
     const subscription = connection.subscribe(inbox, {
       callback: (error, message) => {
         if (error) return logger.error('nats transport: inbox subscription failed', { address, error: error.message });
-        try {
-          this.#onReply(socket, address, message);
-        } catch (failure) {
-          logger.error('nats transport: handling a reply failed', { address, error: (failure as Error).message });
-        }
+        if (socket) onReply(socket, message);
+        else early.push(message);
       },
     });
     try {
-      const reply = await connection.request(address, undefined, { timeout: options.timeoutMs ?? this.#options.dialTimeoutMs, headers: controlHeaders(nats, Control.open, { [INBOX_HEADER]: inbox }) });
-      session = reply.headers?.get(SESSION_HEADER) ?? '';
+      const reply = await connection.request(address, undefined, {
+        timeout: options.timeoutMs ?? this.#options.dialTimeoutMs,
+        headers: controlHeaders(nats, Control.open, { [INBOX_HEADER]: inbox, [WIRE_HEADER]: FRAME_WIRE }),
+      });
+      const session = reply.headers?.get(SESSION_HEADER) ?? '';
       if (controlOf(reply) !== Control.accept || session === '') throw new Error('the listener refused the connection');
+      // A listener that does not answer with frames (an older tsmicro) reads and writes NATS headers.
+      const framed = reply.headers?.get(WIRE_HEADER) === FRAME_WIRE;
+      const opened: NatsSocket = new NatsSocket(inbox, address, nats, () => this.maxMessageSize, framed, {
+        publish: (payload, headers) => connection.publish(session, payload, { reply: inbox, headers }),
+        sendClose: () => connection.publish(session, undefined, { reply: inbox, headers: controlHeaders(nats, Control.close) }),
+        detach: () => {
+          subscription.unsubscribe();
+          this.#clients.delete(opened);
+        },
+      });
+      socket = opened;
     } catch (error) {
       subscription.unsubscribe();
       throw new TransportError('dial', `nats transport: cannot connect to ${address}: ${(error as Error).message}`, { cause: error });
     }
-    this.#clients.add(socket);
+    for (const message of early.splice(0)) onReply(socket, message);
+    if (!socket.closed) this.#clients.add(socket);
     return socket;
   }
 
@@ -111,16 +124,19 @@ export class NatsTransport implements Transport {
   }
 
   #onReply(socket: NatsSocket, address: string, message: Msg): void {
-    if (isNoResponders(message)) return socket.peerClosed(new TransportError('closed', `nobody listens on ${address} any more`));
-    if (controlOf(message) === Control.close) return socket.peerClosed();
-    let headers: Record<string, string>;
+    if (message.headers !== undefined) {
+      if (isNoResponders(message)) return socket.peerClosed(new TransportError('closed', `nobody listens on ${address} any more`));
+      if (controlOf(message) === Control.close) return socket.peerClosed();
+    }
+    const framed = isFramed(message, socket.framed);
+    let decoded: Message;
     try {
-      headers = fromNatsHeaders(message.headers, isTransportHeader);
+      decoded = decodeData(message, framed);
     } catch (error) {
-      this.#options.logger.warn('nats transport: dropped a reply with malformed headers', { address, error: (error as Error).message });
+      this.#options.logger.warn(`nats transport: dropped a reply with ${framed ? 'a malformed frame' : 'malformed headers'}`, { address, error: (error as Error).message });
       return;
     }
-    socket.deliver({ headers, body: message.data });
+    socket.deliver(decoded);
   }
 
   async #connect(): Promise<NatsLink> {

@@ -1,5 +1,4 @@
 import type { Msg } from '@nats-io/transport-node';
-import { Headers, MicroError } from '../../src/index.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
 import { ENCODED_HEADER } from '../shared/nats/natsHeaders.js';
 
@@ -9,18 +8,25 @@ import { ENCODED_HEADER } from '../shared/nats/natsHeaders.js';
  * only `open` requests; each accepted socket then talks to the listener's own session subject, so a socket stays
  * with the listener that accepted it and a closed listener can still finish the sockets it has.
  *
- *   client → address  request  {control: open, inbox}          → {control: accept, session} | {control: refuse}
- *   client → session  publish  reply=inbox, the message        (data)
- *   server → inbox    publish  the message                     (data)
- *   either → peer     publish  {control: close}                (the other side closed)
+ *   client → address  request  {control: open, inbox, wire: frame}  → {control: accept, session, wire: frame} | {control: refuse}
+ *   client → session  publish  reply=inbox, the message             (data)
+ *   server → inbox    publish  the message                          (data)
+ *   either → peer     publish  {control: close}                     (the other side closed)
+ *
+ * Control messages are NATS headers with an empty payload. Data messages are in the form the two ends agreed
+ * on at `open` (dataWire.ts): the client offers `wire: frame`, and a listener that can read frames says so in
+ * its `accept`; a peer that offers or answers nothing (an older tsmicro) gets tsmicro headers as NATS headers.
  */
 export const CONTROL_HEADER = 'tsmicro-transport';
 export const INBOX_HEADER = 'tsmicro-inbox';
 export const SESSION_HEADER = 'tsmicro-session';
+/** On `open` and `accept`: the data form this end reads and writes. */
+export const WIRE_HEADER = 'tsmicro-wire';
+export const FRAME_WIRE = 'frame';
 
 export const Control = { open: 'open', accept: 'accept', refuse: 'refuse', close: 'close' } as const;
 
-const RESERVED = new Set([CONTROL_HEADER, INBOX_HEADER, SESSION_HEADER, ENCODED_HEADER]);
+const RESERVED = new Set([CONTROL_HEADER, INBOX_HEADER, SESSION_HEADER, WIRE_HEADER, ENCODED_HEADER]);
 
 export function isTransportHeader(name: string): boolean {
   return RESERVED.has(name);
@@ -53,16 +59,4 @@ export function assertSubject(subject: string): void {
   if (!/^[^\s*>.]+(?:\.[^\s*>.]+)*$/.test(subject)) {
     throw new TypeError(`nats transport: "${subject}" is not a valid subject (dot-separated tokens, no spaces or wildcards)`);
   }
-}
-
-/**
- * An error reply for one request, in the RPC layer's wire form, so a request the transport refuses fails by
- * itself (with `unhandled`, a retry elsewhere is safe) instead of timing out.
- */
-export function errorReply(nats: NatsModule, requestId: string, error: MicroError, unhandled: boolean) {
-  const headers = nats.headers();
-  headers.set(Headers.id, requestId);
-  headers.set(Headers.error, error.toWire());
-  if (unhandled) headers.set(Headers.unhandled, 'true');
-  return headers;
 }

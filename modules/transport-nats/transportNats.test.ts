@@ -10,6 +10,7 @@ import { requireServer } from '../../test/servers/testServers.js';
 import { calls, resetCalls, Shop } from '../../test/unit/fixtures.js';
 import { rejectionOf, testConnector } from '../shared/nats/testSupport.js';
 import { NatsTransport, type NatsTransportOptions } from './NatsTransport.js';
+import { decodeFrame, encodeFrame } from '../../src/transport/framing.js';
 import { CONTROL_HEADER, looksLikeHostPort } from './protocol.js';
 
 const server = await requireServer('nats');
@@ -93,6 +94,66 @@ server.describe('transport-nats', () => {
     await eventually(() => expect(pair.replies).toHaveLength(1));
     expect(pair.replies[0]!.headers).toEqual({ ...headers, by: pair.listener.address });
     expect(pair.closed()).toBeUndefined();
+  });
+
+  it('carries data as binary frames without NATS headers when both ends offer frames, NATS headers for a peer that does not', async () => {
+    const lines = captureLogger();
+    const pair = await echoPair(open({ logger: lines }), open());
+    const raw = await nats.connect({ servers: server.address });
+    try {
+      /** Opens a socket by hand, as a client of this version (`frame`) or an older one (no offer) would. */
+      const rawSocket = async (offer: boolean) => {
+        const inbox = nats.createInbox();
+        const received: nats.Msg[] = [];
+        raw.subscribe(inbox, { callback: (_error, message) => received.push(message) });
+        const open = { [CONTROL_HEADER]: 'open', 'tsmicro-inbox': inbox, ...(offer ? { 'tsmicro-wire': 'frame' } : {}) };
+        const accepted = await raw.request(pair.listener.address, '', { timeout: 2000, headers: controlHeaders(open) });
+        const next = async () => {
+          await eventually(() => expect(received.length).toBeGreaterThan(0));
+          return received.shift()!;
+        };
+        return { inbox, session: accepted.headers!.get('tsmicro-session'), wire: accepted.headers!.get('tsmicro-wire'), next };
+      };
+
+      const framed = await rawSocket(true);
+      expect(framed.wire).toBe('frame');
+      raw.publish(framed.session, encodeFrame({ headers: { [Headers.id]: '1', note: '  kept  ' }, body: Buffer.from('framed') }, 1024)[0]!, { reply: framed.inbox });
+      const frameEcho = await framed.next();
+      expect(frameEcho.headers).toBeUndefined();
+      const decoded = decodeFrame(Buffer.from(frameEcho.data));
+      expect(decoded.headers).toEqual({ [Headers.id]: '1', note: '  kept  ', by: pair.listener.address });
+      expect(Buffer.from(decoded.body).toString()).toBe('framed');
+
+      // A broken frame names no request: logged and dropped, and the socket goes on.
+      raw.publish(framed.session, Buffer.from('not a frame at all'), { reply: framed.inbox });
+      raw.publish(framed.session, encodeFrame({ headers: { [Headers.id]: '2' }, body: Buffer.from('after') }, 1024)[0]!, { reply: framed.inbox });
+      expect(decodeFrame(Buffer.from((await framed.next()).data)).headers[Headers.id]).toBe('2');
+      expect(lines.lines.find((line) => /malformed frame/.test(line.message))).toMatchObject({ level: 'warn' });
+
+      const legacy = await rawSocket(false);
+      expect(legacy.wire).toBe('');
+      raw.publish(legacy.session, 'headers', { reply: legacy.inbox, headers: controlHeaders({ [Headers.id]: '3', plain: 'v' }) });
+      const headerEcho = await legacy.next();
+      expect(headerEcho.headers!.get(Headers.id)).toBe('3');
+      expect(headerEcho.headers!.get('plain')).toBe('v');
+      expect(headerEcho.headers!.get('by')).toBe(pair.listener.address);
+      expect(headerEcho.string()).toBe('headers');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('delivers what a listener sends as it accepts, before the client has its answer', async () => {
+    const [server, client] = [open(), open()];
+    const listener = await server.listen('127.0.0.1:0');
+    listener.accept((socket) => {
+      socket.receive({ message: () => undefined, close: () => undefined });
+      socket.send({ headers: { greeting: 'first' }, body: Buffer.from('hello') });
+    });
+    const socket = await client.dial(listener.address);
+    const got: Message[] = [];
+    socket.receive({ message: (message) => got.push(message), close: () => undefined });
+    await eventually(() => expect(got.map((message) => message.headers.greeting)).toEqual(['first']));
   });
 
   it('lets listeners share a well-known subject; each socket stays with the listener that accepted it', async () => {
