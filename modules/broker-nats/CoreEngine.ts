@@ -2,7 +2,8 @@ import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nat
 import { MicroError, SubscriberTable, type EventHandler, type Logger, type Message, type SubscribeOptions, type Subscription } from '../../src/index.js';
 import { LocalDispatcher } from '../../src/broker/LocalDispatcher.js';
 import type { LocalSubscription } from '../../src/broker/SubscriberTable.js';
-import { confirmWithin, ERROR_ID, eventHeaders, receivedHeaders, subscriptionOf, type DeliveryEngine } from './eventWire.js';
+import { ERROR_ID, eventHeaders, receivedHeaders, subscriptionOf, type DeliveryEngine } from './eventWire.js';
+import { FlushBatch, FlushFailure } from './FlushBatch.js';
 import type { NatsLink, NatsModule } from '../shared/nats/natsConnection.js';
 import type { Subjects } from './subjects.js';
 
@@ -28,9 +29,11 @@ export class CoreEngine implements DeliveryEngine {
   readonly #table = new SubscriberTable();
   readonly #dispatcher: LocalDispatcher;
   readonly #active = new Map<LocalSubscription, NatsSubscription>();
+  readonly #flushes: FlushBatch;
 
   constructor(options: CoreEngineOptions) {
     this.#options = options;
+    this.#flushes = new FlushBatch(() => options.link.connection, options.publishTimeoutMs);
     this.#dispatcher = new LocalDispatcher(this.#table, { maxAttempts: options.maxAttempts, redeliveryDelayMs: options.redeliveryDelayMs }, options.logger);
   }
 
@@ -38,7 +41,10 @@ export class CoreEngine implements DeliveryEngine {
     return this.#options.link.connection;
   }
 
-  /** Resolves once the server has the event (a flush): "accepted" for core NATS; nobody may be listening. */
+  /**
+   * Resolves once the server has the event: a PING/PONG written after its PUB ("accepted" for core NATS; nobody
+   * may be listening). One PING confirms every publish of a batch (FlushBatch).
+   */
   async publish(topic: string, message: Message): Promise<void> {
     const subject = this.#options.subjects.subjectOf(topic);
     const headers = eventHeaders(this.#options.nats, topic, message, this.#options.link.maxPayload);
@@ -47,7 +53,18 @@ export class CoreEngine implements DeliveryEngine {
     } catch (error) {
       throw MicroError.unavailable(ERROR_ID, `cannot publish to "${topic}": ${(error as Error).message}`);
     }
-    await confirmWithin(this.#connection.flush(), this.#options.publishTimeoutMs, `event on "${topic}" (it may still be delivered when the connection comes back)`);
+    try {
+      await this.#flushes.confirm();
+    } catch (failure) {
+      throw this.#unconfirmed(topic, failure);
+    }
+  }
+
+  #unconfirmed(topic: string, failure: unknown): Error {
+    const what = `event on "${topic}" (it may still be delivered when the connection comes back)`;
+    if (!(failure instanceof FlushFailure)) return failure as Error;
+    if (failure.timedOut) return MicroError.unavailable(ERROR_ID, `${what} was not confirmed by NATS within ${this.#options.publishTimeoutMs} ms`);
+    return new MicroError(ERROR_ID, 503, `${what} was not confirmed by NATS: ${failure.cause?.message}`, { cause: failure.cause });
   }
 
   async subscribe(topic: string, handler: EventHandler, options: SubscribeOptions): Promise<Subscription> {

@@ -29,6 +29,8 @@ export class NatsBroker implements Broker {
   readonly #options: NatsBrokerOptions;
   readonly #subjects: Subjects;
   #engine: Promise<DeliveryEngine> | undefined;
+  /** The engine once connected, so a publish does not wait a turn for a promise already settled. */
+  #ready: DeliveryEngine | undefined;
 
   constructor(options: NatsBrokerOptions) {
     if (options.useJetStream && !options.jetstream) throw new Error('nats broker: JetStream mode needs the @nats-io/jetstream package');
@@ -48,13 +50,14 @@ export class NatsBroker implements Broker {
     const engine = this.#engine;
     if (!engine) return;
     this.#engine = undefined;
+    this.#ready = undefined;
     const ready = await engine.catch(() => undefined);
     await ready?.close(this.#options.drainTimeoutMs);
     await this.#options.connector.release();
   }
 
   async publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
-    await (await this.#connect()).publish(topic, message);
+    await (this.#ready ?? (await this.#connect())).publish(topic, message);
   }
 
   async subscribe(topic: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -62,12 +65,21 @@ export class NatsBroker implements Broker {
   }
 
   #connect(): Promise<DeliveryEngine> {
-    this.#engine ??= this.#start().catch(async (error: unknown) => {
-      this.#engine = undefined;
-      await this.#options.connector.release();
-      throw error;
-    });
-    return this.#engine;
+    if (this.#engine) return this.#engine;
+    const engine = this.#start().then(
+      (started) => {
+        // Only if no disconnect came in between.
+        if (this.#engine === engine) this.#ready = started;
+        return started;
+      },
+      async (error: unknown) => {
+        if (this.#engine === engine) this.#engine = undefined;
+        await this.#options.connector.release();
+        throw error;
+      },
+    );
+    this.#engine = engine;
+    return engine;
   }
 
   async #start(): Promise<DeliveryEngine> {

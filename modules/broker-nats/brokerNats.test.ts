@@ -89,6 +89,25 @@ server.describe('broker-nats', () => {
     expect(got[0]!.message.headers).toEqual({ 'x-from': 'plain client' });
   });
 
+  it('core: a burst of publishes is confirmed by one flush, and every event arrives', async () => {
+    const connector = testConnector(nats, server.address);
+    const [publisher, subscriber] = [await open(broker({ connector })), await open(broker())];
+    const topic = uniqueName('burst');
+    const got: BrokerEvent[] = [];
+    await subscriber.subscribe(topic, async (event) => void got.push(event));
+    const connection = (await connector.acquire()).connection;
+    const flush = connection.flush.bind(connection);
+    let flushes = 0;
+    connection.flush = () => {
+      flushes++;
+      return flush();
+    };
+    await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.publish(topic, message(`e${i}`, { 'micro-event-id': `e${i}` }))));
+    expect(flushes).toBe(1);
+    await eventually(() => expect(got).toHaveLength(200));
+    expect(new Set(bodies(got)).size).toBe(200);
+  });
+
   it('core: maxAttempts 1 turns the local retry off', async () => {
     const [publisher, subscriber] = [await open(broker()), await open(broker({ maxAttempts: 1 }))];
     const topic = uniqueName('once');

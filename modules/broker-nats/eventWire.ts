@@ -29,19 +29,6 @@ export function receivedHeaders(headers: MsgHdrs | undefined): Record<string, st
   return fromNatsHeaders(headers, isNatsHeader);
 }
 
-/** Resolves with `promise`, or rejects with a 503 saying what was not confirmed in time. */
-export async function confirmWithin<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(MicroError.unavailable(ERROR_ID, `${what} was not confirmed by NATS within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function subscriptionOf(topic: string, options: SubscribeOptions, unsubscribe: () => Promise<void>): Subscription {
   return { topic, options: Object.freeze({ ...options }), unsubscribe };
 }

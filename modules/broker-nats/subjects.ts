@@ -3,16 +3,33 @@ import { createHash } from 'node:crypto';
 /** The prefix JetStream mode uses when none is configured: a stream must own a subject space of its own. */
 export const DEFAULT_JETSTREAM_PREFIX = 'tsmicro.events';
 
+const PUBLISHED_CACHE_SIZE = 1024;
+
 /**
  * Topic ↔ subject. In core mode topics are subjects as they are (go-micro's mapping, so plain NATS clients can
  * publish to tsmicro subscribers), unless a prefix is set; JetStream mode always prefixes, and its stream
  * captures `<prefix>.>`.
  */
 export class Subjects {
+  /** Topics already checked for publishing: a service publishes to a few topics, many times each. */
+  readonly #published = new Map<string, string>();
+
   constructor(readonly prefix: string) {}
 
   /** The subject a topic is published on. Wildcards are allowed only where `forSubscribe`. */
   subjectOf(topic: string, forSubscribe = false): string {
+    if (forSubscribe) return this.#check(topic, true);
+    let subject = this.#published.get(topic);
+    if (subject === undefined) {
+      subject = this.#check(topic, false);
+      // Bounded: a process publishing to ever new topics (one per user, say) must not grow it forever.
+      if (this.#published.size >= PUBLISHED_CACHE_SIZE) this.#published.clear();
+      this.#published.set(topic, subject);
+    }
+    return subject;
+  }
+
+  #check(topic: string, forSubscribe: boolean): string {
     const tokens = typeof topic === 'string' ? topic.split('.') : [''];
     const valid = (token: string, index: number): boolean => {
       if (token === '' || /\s/.test(token)) return false;

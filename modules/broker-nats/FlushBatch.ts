@@ -1,0 +1,64 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/** Why a batch was not confirmed; each publish of the batch turns it into its own error. */
+export class FlushFailure {
+  constructor(
+    /** No PONG within the time allowed (the connection is down or the server is stuck). */
+    readonly timedOut: boolean,
+    readonly cause?: Error,
+  ) {}
+}
+
+/**
+ * Confirms core-NATS publishes with one PING/PONG for a whole batch. The server handles a connection's
+ * protocol in order, so its PONG to a PING means it has processed every PUB written before that PING: one flush
+ * confirms every publish issued before it, as one flush per publish did, for one round trip and one timer per
+ * batch instead of one each.
+ *
+ * A publish calls `confirm()` right after handing its PUB to the client. It joins the batch whose PING has not
+ * been sent yet, or opens one; the PING goes out once the current turn's publishes have all been issued
+ * (`setImmediate`), so a burst of publishes shares it. A publish issued after a PING went out waits for the
+ * next one: nothing resolves before the server has seen it.
+ */
+export class FlushBatch {
+  #open: Promise<void> | undefined;
+
+  constructor(
+    private readonly connection: () => NatsConnection,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Resolves when the server has every PUB handed to the client so far; rejects with a FlushFailure. */
+  confirm(): Promise<void> {
+    this.#open ??= new Promise<void>((resolve, reject) => setImmediate(() => this.#flush(resolve, reject)));
+    return this.#open;
+  }
+
+  #flush(resolve: () => void, reject: (failure: FlushFailure) => void): void {
+    // Publishes from now on belong to the next batch: this PING is written after every PUB of this one.
+    this.#open = undefined;
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(new FlushFailure(true));
+    }, this.timeoutMs);
+    let flushed: Promise<void>;
+    try {
+      flushed = this.connection().flush();
+    } catch (error) {
+      clearTimeout(timer);
+      reject(new FlushFailure(false, error as Error));
+      return;
+    }
+    flushed.then(
+      () => {
+        clearTimeout(timer);
+        if (!settled) resolve();
+      },
+      (error: Error) => {
+        clearTimeout(timer);
+        if (!settled) reject(new FlushFailure(false, error));
+      },
+    );
+  }
+}
