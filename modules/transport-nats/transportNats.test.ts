@@ -105,7 +105,7 @@ server.describe('transport-nats', () => {
       const rawSocket = async (offer: boolean) => {
         const inbox = nats.createInbox();
         const received: nats.Msg[] = [];
-        raw.subscribe(inbox, { callback: (_error, message) => received.push(message) });
+        raw.subscribe(inbox, { callback: (_error, message) => void received.push(message) });
         const open = { [CONTROL_HEADER]: 'open', 'tsmicro-inbox': inbox, ...(offer ? { 'tsmicro-wire': 'frame' } : {}) };
         const accepted = await raw.request(pair.listener.address, '', { timeout: 2000, headers: controlHeaders(open) });
         const next = async () => {
