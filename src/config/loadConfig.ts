@@ -135,7 +135,7 @@ async function choosePlugins(layers: readonly ConfigLayer[], cwd: string, module
   const chosen: ChosenPlugin[] = [];
   for (const request of requests) {
     const resolved = await resolvePlugin(request.kind, request.name, request.where, { cwd, modulesDirectory });
-    checkPlugin(request.kind, request.name, resolved);
+    await checkPlugin(request.kind, request.name, resolved);
     const packages = await importPluginPackages(request.kind, resolved.definition, cwd);
     const optionsPath = request.section ? `${request.section}.${resolved.definition.name}` : CHOSEN_KINDS.includes(request.kind) && !request.where.includes('bindings.') ? `${request.kind}.options` : undefined;
     chosen.push({ kind: request.kind, name: request.name, optionsPath, origin: resolved.origin, definition: resolved.definition, options: {}, packages });
@@ -166,7 +166,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   const coreLeaves = schemaLeaves(coreSchema);
   const explicitFile = flagsFor(coreLeaves).config ?? env.MICRO_CONFIG;
-  const files = [...conventionalFiles(cwd, env.NODE_ENV), ...(explicitFile ? [explicitFile] : [])].map((file) => readConfigFile(file, cwd));
+  const files: ConfigLayer[] = [];
+  // In order, so the first file that fails is the one reported.
+  for (const file of [...conventionalFiles(cwd, env.NODE_ENV), ...(explicitFile ? [explicitFile] : [])]) files.push(await readConfigFile(file, cwd));
   const code: ConfigLayer = { label: 'code', values: expandShorthand((options.overrides ?? {}) as Record<string, unknown>), strictKeys: true };
   const layersFor = (leaves: readonly SchemaLeaf[]): ConfigLayer[] => [code, ...files, envLayer(leaves, env), flagsLayer(leaves, flagsFor(leaves))];
 

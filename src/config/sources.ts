@@ -1,11 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './ConfigError.js';
 import { PLUGIN_KINDS } from '../plugins/PluginDefinition.js';
 import type { SchemaLeaf } from './schemaLeaves.js';
 import { getPath, setPath } from './schemaLeaves.js';
+
+// node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
+// glob, …): memory and milliseconds at every start, for parts nothing here uses.
+const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
+// Likewise node:util, whose ES facade loads parts nothing here uses.
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 /** Values from one place, and how to name that place in messages: `file config/x.json`, `env MICRO_X`, … */
 export interface ConfigLayer {
@@ -24,7 +27,13 @@ export function expandShorthand(values: Record<string, unknown>): Record<string,
   return out;
 }
 
-export function readConfigFile(path: string, cwd: string): ConfigLayer {
+/** The YAML parser (about 70 modules) is imported only when a YAML file is actually read. */
+async function parseYaml(text: string): Promise<unknown> {
+  const { parse } = await import('yaml');
+  return parse(text);
+}
+
+export async function readConfigFile(path: string, cwd: string): Promise<ConfigLayer> {
   const full = isAbsolute(path) ? path : resolve(cwd, path);
   let text: string;
   try {
@@ -35,7 +44,7 @@ export function readConfigFile(path: string, cwd: string): ConfigLayer {
   let values: unknown;
   const extension = extname(full).toLowerCase();
   try {
-    if (extension === '.yaml' || extension === '.yml') values = parseYaml(text);
+    if (extension === '.yaml' || extension === '.yml') values = await parseYaml(text);
     else if (extension === '.json') values = JSON.parse(text);
     else throw new Error(`unsupported extension "${extension}"; use .json, .yaml or .yml`);
   } catch (error) {

@@ -1,4 +1,3 @@
-import semver from 'semver';
 import { ConfigError } from '../config/ConfigError.js';
 import { CORE_VERSION } from '../version.js';
 import { findPackage, importPackage, isModuleNotFound } from './packages.js';
@@ -6,10 +5,27 @@ import { KIND_TOKEN, type PluginDefinition, type PluginKind, type PluginPackage 
 import type { ResolvedPlugin } from './resolvePlugin.js';
 
 /**
+ * Ranges every plugin in this repository states: the built-ins `CORE_VERSION`, the modules `^CORE_VERSION`. Both
+ * are valid and satisfied by this core, so semver (about 50 modules) is loaded only for any other range.
+ */
+const SATISFIED_RANGES: ReadonlySet<string> = new Set([CORE_VERSION, `^${CORE_VERSION}`]);
+
+async function checkCoreRange(label: string, range: string): Promise<void> {
+  if (SATISFIED_RANGES.has(range)) return;
+  const { default: semver } = await import('semver');
+  if (!semver.validRange(range)) {
+    throw new ConfigError('PLUGIN_INVALID', `${label} declares an invalid core version range "${range}"`);
+  }
+  if (!semver.satisfies(CORE_VERSION, range, { includePrerelease: true })) {
+    throw new ConfigError('PLUGIN_INCOMPATIBLE', `${label} supports tsmicro ${range}, but this is tsmicro ${CORE_VERSION}; use a plugin version made for ${CORE_VERSION}`);
+  }
+}
+
+/**
  * Checks a plugin's metadata against the slot it was chosen for, before anything is loaded: its kind, the
  * token it must provide, and the core versions it supports.
  */
-export function checkPlugin(kind: PluginKind, requested: string, resolved: ResolvedPlugin): void {
+export async function checkPlugin(kind: PluginKind, requested: string, resolved: ResolvedPlugin): Promise<void> {
   const { definition, origin } = resolved;
   const label = `${kind} plugin "${requested}" (${origin})`;
   const byName = !(requested.startsWith('.') || requested.startsWith('/') || requested.startsWith('file:'));
@@ -23,12 +39,7 @@ export function checkPlugin(kind: PluginKind, requested: string, resolved: Resol
   if (token && !definition.provides.includes(token)) {
     throw new ConfigError('PLUGIN_INVALID', `${label} does not provide the ${token} token (it provides: ${definition.provides.join(', ') || 'nothing'})`);
   }
-  if (!semver.validRange(definition.core)) {
-    throw new ConfigError('PLUGIN_INVALID', `${label} declares an invalid core version range "${definition.core}"`);
-  }
-  if (!semver.satisfies(CORE_VERSION, definition.core, { includePrerelease: true })) {
-    throw new ConfigError('PLUGIN_INCOMPATIBLE', `${label} supports tsmicro ${definition.core}, but this is tsmicro ${CORE_VERSION}; use a plugin version made for ${CORE_VERSION}`);
-  }
+  await checkCoreRange(label, definition.core);
 }
 
 /** The install command for a plugin's packages, e.g. `npm install nats@^2.29.0`. */

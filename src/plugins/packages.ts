@@ -1,6 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+// node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
+// glob, …): memory and milliseconds at every start, for parts nothing here uses.
+const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
 
 /** The `import` entry of a package.json `exports` value, following nested conditions. */
 function importEntry(exports: unknown): string | undefined {

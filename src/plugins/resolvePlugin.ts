@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/ConfigError.js';
@@ -6,6 +5,10 @@ import { BUILTIN_PLUGINS, builtinPlugin } from './builtin/index.js';
 import { findPackage, isModuleNotFound } from './packages.js';
 import { isPluginDefinition, type PluginDefinition, type PluginKind } from './PluginDefinition.js';
 import { didYouMean } from './suggest.js';
+
+// node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
+// glob, …): memory and milliseconds at every start, for parts nothing here uses.
+const { existsSync, readdirSync } = process.getBuiltinModule('node:fs');
 
 export interface ResolvedPlugin {
   definition: PluginDefinition<unknown>;

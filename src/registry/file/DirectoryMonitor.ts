@@ -1,7 +1,11 @@
-import { watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import type { WatchResult } from '../Registry.js';
 import { diffSnapshots, keyOf, type NodeEntry } from '../serviceModel.js';
 import { readEntries } from './entryFiles.js';
+
+// node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
+// glob, …): memory and milliseconds at every start, for parts nothing here uses.
+const { watch } = process.getBuiltinModule('node:fs');
 
 /**
  * Turns a registry directory into watch results. File-system events make changes visible within milliseconds;

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../logger/Logger.js';
@@ -7,6 +6,10 @@ import { QueueWatcher } from '../QueueWatcher.js';
 import { assertRegistrable, toEntries, toServices } from '../serviceModel.js';
 import { DirectoryMonitor } from './DirectoryMonitor.js';
 import { readEntries, removeEntry, servicePrefix, writeEntry } from './entryFiles.js';
+
+// node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
+// glob, …): memory and milliseconds at every start, for parts nothing here uses.
+const fs = process.getBuiltinModule('node:fs').promises;
 
 export interface FileRegistryOptions {
   /** The shared directory; every process that should see each other uses the same one. */

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NodeEntry } from '../serviceModel.js';
+
+// node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
+// glob, …): memory and milliseconds at every start, for parts nothing here uses.
+const fs = process.getBuiltinModule('node:fs').promises;
 
 /**
  * The on-disk form of the file registry: one JSON file per node, named `<service>@<hash>.json` so a lookup by
