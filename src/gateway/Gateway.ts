@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '../client/Client.js';
 import type { GatewayConfig } from '../config/MicroConfig.js';
@@ -45,7 +45,9 @@ export class Gateway {
   constructor(deps: GatewayDependencies) {
     this.#deps = deps;
     this.#routes = new RouteSource(deps.cache, deps.logger);
-    this.#server = createServer((request, response) => void this.#handle(request, response));
+    // node:http is loaded here, not imported: every service imports this module through the package index,
+    // and an ES import of node:http also evaluates its lazy getters (undici: tens of ms and several MiB).
+    this.#server = process.getBuiltinModule('node:http').createServer((request, response) => void this.#handle(request, response));
     // Slow clients must not hold sockets forever; the body limit bounds what they can send.
     this.#server.requestTimeout = Math.max(30_000, deps.config.timeout * 2);
   }
