@@ -88,10 +88,23 @@ export class RpcClient implements Client {
     }
   }
 
-  /** The call itself, inside the wrappers: select, encode, send, and retry what is safe to retry. */
-  async #send({ service, endpoint, request, metadata, deadline, options }: OutgoingCall): Promise<unknown> {
-    const body = this.#deps.codec.encode(request);
-    const next = options.address ? fixedNode(service, options.address) : await this.#deps.selector.select(service, options.select);
+  /**
+   * The call itself, inside the wrappers: select, encode, send, and retry what is safe to retry. Written with
+   * promise callbacks rather than async functions: each async layer costs a promise and a microtask turn, and a
+   * small call is mostly such bookkeeping.
+   */
+  #send(call: OutgoingCall): Promise<unknown> {
+    try {
+      const body = this.#deps.codec.encode(call.request);
+      const next = call.options.address ? fixedNode(call.service, call.options.address) : this.#deps.selector.select(call.service, call.options.select);
+      if (typeof next === 'function') return this.#sendTo(call, next, body);
+      return next.then((selected) => this.#sendTo(call, selected, body));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #sendTo({ service, endpoint, metadata, deadline, options }: OutgoingCall, next: Next, body: Uint8Array): Promise<unknown> {
     const retries = options.retries ?? this.#options.retries;
     const first = this.#attempt(service, endpoint, next, metadata, body, deadline);
     if (retries <= 0) return first;
@@ -117,27 +130,40 @@ export class RpcClient implements Client {
     });
   }
 
-  async #attempt<TReply>(service: string, endpoint: string, next: Next, metadata: Metadata, body: Uint8Array, deadline: number): Promise<TReply> {
+  #attempt<TReply>(service: string, endpoint: string, next: Next, metadata: Metadata, body: Uint8Array, deadline: number): Promise<TReply> {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw MicroError.timeout(ERROR_ID, `call to ${service} ${endpoint} timed out before it was sent`);
-    const selection = next();
+    if (remaining <= 0) return Promise.reject(MicroError.timeout(ERROR_ID, `call to ${service} ${endpoint} timed out before it was sent`));
+    let selection: Selection;
+    let replied: Promise<Message>;
+    try {
+      selection = next();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const headers: Record<string, string> = { ...metadata };
     headers[Headers.service] = service;
     headers[Headers.endpoint] = endpoint;
     headers[Headers.contentType] = this.#deps.codec.contentType;
     headers[Headers.timeout] = String(remaining);
-    let reply: Message;
+    const message: Message = { headers, body };
+    const what = `call to ${service} ${endpoint} at ${selection.node.address}`;
     try {
       const pooled = this.#pool.get(selection.node.address, ERROR_ID, remaining);
-      // A pooled connection is returned as is: awaiting it would cost a turn of the microtask queue per call.
-      const channel = pooled instanceof RequestChannel ? pooled : await pooled;
-      reply = await channel.request({ headers, body }, remaining, ERROR_ID, `call to ${service} ${endpoint} at ${selection.node.address}`);
+      // A pooled connection is used at once: waiting for it would cost a turn of the microtask queue per call.
+      replied = pooled instanceof RequestChannel ? pooled.request(message, remaining, ERROR_ID, what) : pooled.then((channel) => channel.request(message, remaining, ERROR_ID, what));
     } catch (error) {
-      this.#onFailure(service, endpoint, selection, error);
-      throw error;
+      replied = Promise.reject(error);
     }
-    this.#deps.selector.mark(service, selection.node);
-    return this.#decode<TReply>(reply, service, endpoint);
+    return replied.then(
+      (reply) => {
+        this.#deps.selector.mark(service, selection.node);
+        return this.#decode<TReply>(reply, service, endpoint);
+      },
+      (error: unknown) => {
+        this.#onFailure(service, endpoint, selection, error);
+        throw error;
+      },
+    );
   }
 
   /** Marks the node when the failure was the node's (not the handler's answer) and judges retryability. */

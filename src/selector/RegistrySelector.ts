@@ -1,5 +1,5 @@
 import { MicroError } from '../errors.js';
-import type { Node } from '../registry/Registry.js';
+import type { Node, Service } from '../registry/Registry.js';
 import type { RegistryCache } from '../registry/cache/RegistryCache.js';
 import { candidates, describeVersions } from './filters.js';
 import type { Next, SelectOptions, Selection, Selector, StrategyName } from './Selector.js';
@@ -36,8 +36,20 @@ export class RegistrySelector implements Selector {
     this.#penaltyMs = options.penaltyMs ?? 5_000;
   }
 
-  async select(service: string, options: SelectOptions = {}): Promise<Next> {
-    const services = await this.#cache.getService(service);
+  select(service: string, options: SelectOptions = {}): Promise<Next> | Next {
+    const cached = this.#cache.cached(service);
+    if (cached) {
+      // Failures are reported the same way on both paths: as a rejected promise.
+      try {
+        return this.#selectFrom(service, cached, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#cache.getService(service).then((services) => this.#selectFrom(service, services, options));
+  }
+
+  #selectFrom(service: string, services: readonly Service[], options: SelectOptions): Next {
     if (services.length === 0) throw MicroError.notFound(ERROR_ID, `service "${service}" not found in the ${this.#cache.registry.name} registry`);
     const pool = candidates(services, options);
     if (pool.length === 0) {

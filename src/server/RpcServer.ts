@@ -170,33 +170,63 @@ export class RpcServer implements Server {
       return this.#reply(socket, id, new MicroError(this.options.name, 415, `unsupported content-type "${contentType}"; ${this.options.name} reads ${this.#deps.codecs.contentTypes.join(', ')}`));
     }
     this.#inFlight.begin();
-    void this.#run(socket, id, handler, codec, message);
+    this.#run(socket, id, handler, codec, message);
   }
 
-  /** Decode, validate, run, reply. Never rejects: every failure becomes an error reply. */
-  async #run(socket: Socket, id: string, handler: HandlerRegistration, codec: Codec, message: Message): Promise<void> {
+  /**
+   * Decode, validate, run, reply; every failure becomes an error reply. A handler without validation that
+   * answers synchronously is served without a promise: most of a small call's cost is bookkeeping like that.
+   */
+  #run(socket: Socket, id: string, handler: HandlerRegistration, codec: Codec, message: Message): void {
     const timeout = Number(message.headers[Headers.timeout]);
     const deadline = Number.isFinite(timeout) && timeout > 0 ? Date.now() + timeout : Infinity;
     const context = new ServerCallContext(this.options.name, handler.endpoint, message.headers, deadline);
+    let reply: unknown;
     try {
-      let request: unknown;
-      try {
-        request = codec.decode(message.body);
-      } catch (error) {
-        throw MicroError.badRequest(this.options.name, `request body for ${handler.endpoint} is not valid ${codec.contentType}: ${(error as CodecError).message}`);
-      }
-      if (handler.prepare) request = await handler.prepare(request);
-      let reply = runInContext(context, handler.invoke, request, context);
-      // A synchronous handler's reply goes out without waiting a turn of the microtask queue.
-      if (isThenable(reply)) reply = await reply;
-      this.#send(socket, { headers: { [Headers.id]: id, [Headers.contentType]: codec.contentType }, body: codec.encode(reply) }, handler.endpoint);
+      const request = this.#decodeRequest(handler, codec, message);
+      const prepared = handler.prepare ? handler.prepare(request) : request;
+      reply = isThenable(prepared)
+        ? Promise.resolve(prepared).then((valid) => runInContext(context, handler.invoke, valid, context))
+        : runInContext(context, handler.invoke, prepared, context);
     } catch (error) {
-      const microError = toMicroError(error, this.options.name);
-      if (microError.code >= 500) this.#logger.error('handler failed', { endpoint: handler.endpoint, error: (error as Error)?.stack ?? String(error) });
-      this.#reply(socket, id, microError);
-    } finally {
-      this.#inFlight.end();
+      this.#fail(socket, id, handler, error);
+      return;
     }
+    if (!isThenable(reply)) {
+      this.#answer(socket, id, handler, codec, reply);
+      return;
+    }
+    reply.then(
+      (value) => this.#answer(socket, id, handler, codec, value),
+      (error: unknown) => this.#fail(socket, id, handler, error),
+    );
+  }
+
+  #decodeRequest(handler: HandlerRegistration, codec: Codec, message: Message): unknown {
+    try {
+      return codec.decode(message.body);
+    } catch (error) {
+      throw MicroError.badRequest(this.options.name, `request body for ${handler.endpoint} is not valid ${codec.contentType}: ${(error as CodecError).message}`);
+    }
+  }
+
+  #answer(socket: Socket, id: string, handler: HandlerRegistration, codec: Codec, value: unknown): void {
+    let body: Uint8Array;
+    try {
+      body = codec.encode(value);
+    } catch (error) {
+      this.#fail(socket, id, handler, error);
+      return;
+    }
+    this.#send(socket, { headers: { [Headers.id]: id, [Headers.contentType]: codec.contentType }, body }, handler.endpoint);
+    this.#inFlight.end();
+  }
+
+  #fail(socket: Socket, id: string, handler: HandlerRegistration, error: unknown): void {
+    const microError = toMicroError(error, this.options.name);
+    if (microError.code >= 500) this.#logger.error('handler failed', { endpoint: handler.endpoint, error: (error as Error)?.stack ?? String(error) });
+    this.#reply(socket, id, microError);
+    this.#inFlight.end();
   }
 
   #reply(socket: Socket, id: string | undefined, error: MicroError, unhandled = false): void {

@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { Headers } from './headers.js';
 import type { Message } from './Transport.js';
 import { TransportError } from './Transport.js';
 
@@ -8,12 +9,38 @@ import { TransportError } from './Transport.js';
  * and each header is `u16 key length | key | u32 value length | value` (UTF-8, big-endian lengths).
  * The leading length lets a reader refuse an oversized frame before buffering it, and a binary header block
  * avoids a JSON round trip per message.
+ *
+ * The framework's own header names, which every request and reply carries, are sent as `u16 0x7F00 + index`
+ * (into WELL_KNOWN_HEADERS) with no name bytes: fewer bytes to write, and nothing to decode or slice on receipt.
+ * Other names are at most MAX_HEADER_NAME bytes, so their length can never be mistaken for an index.
  */
 export const FRAME_PREFIX = 4;
 const HEADER_BLOCK_PREFIX = 4;
 /** Small bodies are copied into the head buffer: one write instead of two is cheaper below this size. */
 const COPY_BODY_BELOW = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+
+/** Append-only: an index is part of the wire format. */
+const WELL_KNOWN_HEADERS: readonly string[] = [
+  Headers.id,
+  Headers.service,
+  Headers.endpoint,
+  Headers.error,
+  Headers.timeout,
+  Headers.topic,
+  Headers.eventId,
+  Headers.contentType,
+  Headers.subscriber,
+  Headers.unhandled,
+];
+const WELL_KNOWN_INDEX = new Map(WELL_KNOWN_HEADERS.map((name, index) => [name, index] as const));
+/** Both bytes of `0x7F00 + index` are ASCII, so a header block of ASCII names and values still reads as ASCII. */
+const WELL_KNOWN_MARK = 0x7f00;
+const MAX_HEADER_NAME = WELL_KNOWN_MARK - 1;
+
+function nameTooLong(bytes: number): TransportError {
+  return new TransportError('too_large', `header name of ${bytes} bytes is over the ${MAX_HEADER_NAME}-byte limit`);
+}
 
 /** Any character outside ASCII: then UTF-8 lengths differ from string lengths and the slow path is taken. */
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -26,8 +53,13 @@ function asciiHeaderBytes(headers: Record<string, string>): number {
   let bytes = 0;
   for (const key in headers) {
     const value = headers[key]!;
-    if (NON_ASCII.test(key) || NON_ASCII.test(value)) return -1;
-    if (key.length > 0xffff) throw new TransportError('too_large', `header name of ${key.length} bytes is over the 65535-byte limit`);
+    if (NON_ASCII.test(value)) return -1;
+    if (WELL_KNOWN_INDEX.has(key)) {
+      bytes += 6 + value.length;
+      continue;
+    }
+    if (NON_ASCII.test(key)) return -1;
+    if (key.length > MAX_HEADER_NAME) throw nameTooLong(key.length);
     bytes += 6 + key.length + value.length;
   }
   return bytes;
@@ -36,11 +68,68 @@ function asciiHeaderBytes(headers: Record<string, string>): number {
 function utf8HeaderBytes(headers: Record<string, string>): number {
   let bytes = 0;
   for (const key in headers) {
-    const keyLength = Buffer.byteLength(key);
-    if (keyLength > 0xffff) throw new TransportError('too_large', `header name of ${keyLength} bytes is over the 65535-byte limit`);
+    const keyLength = WELL_KNOWN_INDEX.has(key) ? 0 : Buffer.byteLength(key);
+    if (keyLength > MAX_HEADER_NAME) throw nameTooLong(keyLength);
     bytes += 6 + keyLength + Buffer.byteLength(headers[key]!);
   }
   return bytes;
+}
+
+/** What writing a frame needs to know first: its size and whether its headers are plain ASCII. */
+export interface FrameLayout {
+  /** Bytes of the whole frame, length prefix included. */
+  total: number;
+  headerBytes: number;
+  ascii: boolean;
+}
+
+/** Sizes the frame of `message`; throws TransportError `too_large` when it is over `maxSize`. */
+export function measureFrame(message: Message, maxSize: number): FrameLayout {
+  const asciiBytes = asciiHeaderBytes(message.headers);
+  const ascii = asciiBytes >= 0;
+  const headerBytes = ascii ? asciiBytes : utf8HeaderBytes(message.headers);
+  const total = FRAME_PREFIX + HEADER_BLOCK_PREFIX + headerBytes + message.body.length;
+  if (total > maxSize) {
+    throw new TransportError('too_large', `message of ${total} bytes is over the transport limit of ${maxSize} bytes (transport.maxMessageSize)`);
+  }
+  return { total, headerBytes, ascii };
+}
+
+/**
+ * Writes the frame's prefix and headers into `target` at `offset`, and the body too unless `withBody` is false.
+ * Returns the offset after what was written. `target` must have room (see measureFrame).
+ */
+export function writeFrame(message: Message, layout: FrameLayout, target: Buffer, offset: number, withBody = true): number {
+  target.writeUInt32BE(layout.total - FRAME_PREFIX, offset);
+  target.writeUInt32BE(layout.headerBytes, offset + FRAME_PREFIX);
+  offset += FRAME_PREFIX + HEADER_BLOCK_PREFIX;
+  const headers = message.headers;
+  const encoding = layout.ascii ? 'latin1' : 'utf8';
+  for (const key in headers) {
+    const value = headers[key]!;
+    const index = WELL_KNOWN_INDEX.get(key);
+    if (index !== undefined) {
+      target.writeUInt16BE(WELL_KNOWN_MARK + index, offset);
+      offset += 2;
+    } else {
+      // latin1 is a plain byte copy, exact for ASCII; utf8 is needed only for the rest.
+      const keyLength = target.write(key, offset + 2, encoding);
+      target.writeUInt16BE(keyLength, offset);
+      offset += 2 + keyLength;
+    }
+    const valueLength = target.write(value, offset + 4, encoding);
+    target.writeUInt32BE(valueLength, offset);
+    offset += 4 + valueLength;
+  }
+  if (!withBody) return offset;
+  const body = message.body;
+  if (body.length > 0) target.set(body, offset);
+  return offset + body.length;
+}
+
+/** Whether a body is large enough to be sent as its own buffer rather than copied next to its headers. */
+export function isLargeBody(body: Uint8Array): boolean {
+  return body.length >= COPY_BODY_BELOW;
 }
 
 /**
@@ -48,32 +137,12 @@ function utf8HeaderBytes(headers: Record<string, string>): number {
  * free before the frame, for a transport that puts its own envelope in front without copying the frame again.
  */
 export function encodeFrame(message: Message, maxSize: number, headroom = 0): Buffer[] {
-  const headers = message.headers;
-  const asciiBytes = asciiHeaderBytes(headers);
-  const ascii = asciiBytes >= 0;
-  const headerBytes = ascii ? asciiBytes : utf8HeaderBytes(headers);
+  const layout = measureFrame(message, maxSize);
   const body = message.body;
-  const total = FRAME_PREFIX + HEADER_BLOCK_PREFIX + headerBytes + body.length;
-  if (total > maxSize) {
-    throw new TransportError('too_large', `message of ${total} bytes is over the transport limit of ${maxSize} bytes (transport.maxMessageSize)`);
-  }
-  const copyBody = body.length < COPY_BODY_BELOW;
-  const head = Buffer.allocUnsafe(headroom + (copyBody ? total : total - body.length));
-  head.writeUInt32BE(total - FRAME_PREFIX, headroom);
-  head.writeUInt32BE(headerBytes, headroom + FRAME_PREFIX);
-  let offset = headroom + FRAME_PREFIX + HEADER_BLOCK_PREFIX;
-  for (const key in headers) {
-    const value = headers[key]!;
-    // latin1 is a plain byte copy, exact for ASCII; utf8 is needed only for the rest.
-    const keyLength = head.write(key, offset + 2, ascii ? 'latin1' : 'utf8');
-    head.writeUInt16BE(keyLength, offset);
-    offset += 2 + keyLength;
-    const valueLength = head.write(value, offset + 4, ascii ? 'latin1' : 'utf8');
-    head.writeUInt32BE(valueLength, offset);
-    offset += 4 + valueLength;
-  }
+  const copyBody = !isLargeBody(body);
+  const head = Buffer.allocUnsafe(headroom + (copyBody ? layout.total : layout.total - body.length));
+  writeFrame(message, layout, head, headroom, copyBody);
   if (!copyBody) return [head, Buffer.from(body.buffer, body.byteOffset, body.length)];
-  if (body.length > 0) head.set(body, offset);
   return [head];
 }
 
@@ -87,13 +156,19 @@ function parseFrame(frame: Buffer): Message {
   let offset = HEADER_BLOCK_PREFIX;
   while (offset < headerEnd) {
     if (offset + 2 > headerEnd) throw new TransportError('malformed', 'malformed frame: truncated header name length');
-    const keyLength = frame.readUInt16BE(offset);
-    const keyEnd = offset + 2 + keyLength;
+    const keyField = frame.readUInt16BE(offset);
+    const wellKnown = keyField >= WELL_KNOWN_MARK;
+    const keyEnd = offset + 2 + (wellKnown ? 0 : keyField);
     if (keyEnd + 4 > headerEnd) throw new TransportError('malformed', 'malformed frame: header name runs past the header block');
     const valueLength = frame.readUInt32BE(keyEnd);
     const valueEnd = keyEnd + 4 + valueLength;
     if (valueEnd > headerEnd) throw new TransportError('malformed', 'malformed frame: header value runs past the header block');
-    const key = text === undefined ? frame.toString('utf8', offset + 2, keyEnd) : text.slice(offset + 2, keyEnd);
+    let key: string;
+    if (wellKnown) {
+      const name = WELL_KNOWN_HEADERS[keyField - WELL_KNOWN_MARK];
+      if (name === undefined) throw new TransportError('malformed', `malformed frame: unknown header index ${keyField - WELL_KNOWN_MARK}`);
+      key = name;
+    } else key = text === undefined ? frame.toString('utf8', offset + 2, keyEnd) : text.slice(offset + 2, keyEnd);
     // A peer must not be able to reach Object.prototype through a header name.
     if (key !== '__proto__') headers[key] = text === undefined ? frame.toString('utf8', keyEnd + 4, valueEnd) : text.slice(keyEnd + 4, valueEnd);
     offset = valueEnd;

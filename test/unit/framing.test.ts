@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { encodeFrame, FrameDecoder } from '../../src/transport/framing.js';
+import { FrameWriter } from '../../src/transport/FrameWriter.js';
+import { Headers } from '../../src/transport/headers.js';
 import { TransportError, type Message } from '../../src/index.js';
 
 const MAX = 64 * 1024;
@@ -72,5 +74,80 @@ describe('frame encoding', () => {
     const [decoded] = new FrameDecoder(MAX).push(frame({ headers: JSON.parse('{"__proto__":"x","ok":"1"}'), body: Buffer.alloc(0) }));
     expect(Object.getPrototypeOf(decoded!.headers)).toBe(Object.prototype);
     expect(decoded!.headers.ok).toBe('1');
+  });
+
+  it('sends the framework\'s own header names as a two-byte index, and reads them back by name', () => {
+    const headers = { [Headers.id]: '12', [Headers.service]: 'greeter', [Headers.endpoint]: 'Greeter.hello', [Headers.contentType]: 'application/json', [Headers.timeout]: '5000', 'x-trace': 'abc' };
+    const bytes = frame({ headers, body: Buffer.from('{}') });
+    // 4 + 4 prefixes; each well-known header 2 + 4 + value, the custom one 2 + 7 + 4 + 3; then the body.
+    const expected = 8 + (6 + 2) + (6 + 7) + (6 + 13) + (6 + 16) + (6 + 4) + (2 + 7 + 4 + 3) + 2;
+    expect(bytes.length).toBe(expected);
+    expect(bytes.includes('micro-endpoint')).toBe(false);
+    const [decoded] = new FrameDecoder(MAX).push(bytes);
+    expect(decoded!.headers).toEqual(headers);
+  });
+
+  it('refuses an unknown header index and a header name too long to tell from one', () => {
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32BE(12, 0);
+    bad.writeUInt32BE(8, 4);
+    bad.writeUInt16BE(0x7f00 + 200, 8); // no such well-known name
+    bad.writeUInt32BE(2, 10);
+    expect(() => new FrameDecoder(MAX).push(bad)).toThrow('malformed frame: unknown header index 200');
+    expect(() => encodeFrame({ headers: { ['k'.repeat(0x7f00)]: 'v' }, body: Buffer.alloc(0) }, 1024 * 1024)).toThrow('header name of 32512 bytes is over the 32511-byte limit');
+  });
+});
+
+describe('frame writer', () => {
+  const message = (i: number, body = Buffer.from(`body ${i}`)): Message => ({ headers: { [Headers.id]: String(i) }, body });
+  const collect = (): { writes: Buffer[]; writer: FrameWriter } => {
+    const writes: Buffer[] = [];
+    return { writes, writer: new FrameWriter((chunk) => writes.push(Buffer.from(chunk)), MAX, 4) };
+  };
+  const ids = (writes: Buffer[]): string[] => new FrameDecoder(MAX).push(Buffer.concat(writes)).map((decoded) => decoded.headers[Headers.id]!);
+
+  it('writes the frames of one tick together, and every `flushEvery` frames', async () => {
+    const { writes, writer } = collect();
+    for (let i = 0; i < 6; i++) writer.push(message(i));
+    expect(writes).toHaveLength(1); // the first four
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(writes).toHaveLength(2);
+    expect(ids(writes)).toEqual(['0', '1', '2', '3', '4', '5']);
+  });
+
+  it('keeps order around a large body, which is written without being copied into the batch', () => {
+    const { writes, writer } = collect();
+    const large = randomBytes(20 * 1024);
+    writer.push(message(1));
+    writer.push(message(2, large));
+    writer.push(message(3));
+    writer.flush();
+    expect(writes).toHaveLength(4); // frame 1, frame 2's head, its body, frame 3
+    const decoded = new FrameDecoder(MAX).push(Buffer.concat(writes));
+    expect(decoded.map((one) => one.headers[Headers.id])).toEqual(['1', '2', '3']);
+    expect(Buffer.from(decoded[1]!.body).equals(large)).toBe(true);
+  });
+
+  it('never rewrites bytes it has handed out, across many slabs', () => {
+    const chunks: Buffer[] = [];
+    // Keep the very buffers the writer hands out (no copy), as a stream that has not written them yet would.
+    const writer = new FrameWriter((chunk) => chunks.push(chunk), MAX, 3);
+    for (let i = 0; i < 5000; i++) writer.push(message(i, Buffer.alloc(100, i % 256)));
+    writer.flush();
+    const decoded = new FrameDecoder(MAX).push(Buffer.concat(chunks));
+    expect(decoded).toHaveLength(5000);
+    decoded.forEach((one, i) => {
+      expect(one.headers[Headers.id]).toBe(String(i));
+      expect(one.body.every((byte) => byte === i % 256)).toBe(true);
+    });
+  });
+
+  it('refuses a message over the limit and keeps the ones queued', () => {
+    const { writes, writer } = collect();
+    writer.push(message(1));
+    expect(() => writer.push(message(2, Buffer.alloc(MAX)))).toThrow(TransportError);
+    writer.push(message(3));
+    writer.flush();
+    expect(ids(writes)).toEqual(['1', '3']);
   });
 });

@@ -47,7 +47,7 @@ describe('RegistrySelector', () => {
   it('names the service when it is not registered, and the versions when no node matches', async () => {
     const selector = await setup();
     await expect(selector.select('ghost')).rejects.toThrow('service "ghost" not found in the memory registry');
-    const error = await selector.select('svc', { version: '9.9' }).catch((caught: MicroError) => caught);
+    const error = await Promise.resolve(selector.select('svc', { version: '9.9' })).catch((caught: MicroError) => caught);
     expect(MicroError.is(error) && error.code).toBe(404);
     expect((error as MicroError).detail).toBe('no node of service "svc" matches version 9.9; registered: 1.0.0 (2 nodes), 2.0.0 (1 node)');
   });
