@@ -2,7 +2,8 @@ import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nat
 import { MicroError, SubscriberTable, type EventHandler, type Logger, type Message, type SubscribeOptions, type Subscription } from '../../src/index.js';
 import { LocalDispatcher } from '../../src/broker/LocalDispatcher.js';
 import type { LocalSubscription } from '../../src/broker/SubscriberTable.js';
-import { ERROR_ID, eventHeaders, receivedHeaders, subscriptionOf, type DeliveryEngine } from './eventWire.js';
+import { framedEvent, receivedEvent } from './eventFrame.js';
+import { ERROR_ID, eventHeaders, subscriptionOf, type DeliveryEngine } from './eventWire.js';
 import { FlushBatch, FlushFailure } from './FlushBatch.js';
 import type { NatsLink, NatsModule } from '../shared/nats/natsConnection.js';
 import type { Subjects } from './subjects.js';
@@ -13,6 +14,8 @@ export interface CoreEngineOptions {
   logger: Logger;
   subjects: Subjects;
   publishTimeoutMs: number;
+  /** How events are published: binary frames (eventFrame.ts) or NATS headers. Both are always read. */
+  wire: 'frame' | 'headers';
   /** Deliveries of a nacked event within the subscribing process before it is dropped. */
   maxAttempts: number;
   redeliveryDelayMs: number;
@@ -46,11 +49,13 @@ export class CoreEngine implements DeliveryEngine {
    * may be listening). One PING confirms every publish of a batch (FlushBatch).
    */
   async publish(topic: string, message: Message): Promise<void> {
-    const subject = this.#options.subjects.subjectOf(topic);
-    const headers = eventHeaders(this.#options.nats, topic, message, this.#options.link.maxPayload);
+    const { subjects, link, nats } = this.#options;
+    const subject = subjects.subjectOf(topic);
     try {
-      this.#connection.publish(subject, message.body, { headers });
+      if (this.#options.wire === 'frame') this.#connection.publish(subject, framedEvent(topic, message, link.maxPayload));
+      else this.#connection.publish(subject, message.body, { headers: eventHeaders(nats, topic, message, link.maxPayload) });
     } catch (error) {
+      if (MicroError.is(error)) throw error;
       throw MicroError.unavailable(ERROR_ID, `cannot publish to "${topic}": ${(error as Error).message}`);
     }
     try {
@@ -70,7 +75,9 @@ export class CoreEngine implements DeliveryEngine {
   async subscribe(topic: string, handler: EventHandler, options: SubscribeOptions): Promise<Subscription> {
     const subject = this.#options.subjects.subjectOf(topic, true);
     const local = this.#table.add(topic, handler, options);
-    const subscription = this.#connection.subscribe(subject, { queue: options.queue, callback: (error, received) => this.#onMessage(local, error, received) });
+    // Without wildcards every event of the subscription is on its own topic: no subject to decode per event.
+    const fixedTopic = /(?:^|\.)[*>](?:\.|$)/.test(topic) ? undefined : topic;
+    const subscription = this.#connection.subscribe(subject, { queue: options.queue, callback: (error, received) => this.#onMessage(local, fixedTopic, error, received) });
     this.#active.set(local, subscription);
     // Once the server has the subscription, every later publish reaches it.
     await this.#connection.flush();
@@ -88,20 +95,21 @@ export class CoreEngine implements DeliveryEngine {
     this.#table.remove(local);
   }
 
-  #onMessage(local: LocalSubscription, error: Error | null, received: Msg): void {
+  #onMessage(local: LocalSubscription, fixedTopic: string | undefined, error: Error | null, received: Msg): void {
     if (error) {
       this.#options.logger.error('broker: subscription failed', { topic: local.topic, error: error.message });
       return;
     }
-    const topic = this.#options.subjects.topicOf(received.subject);
-    let headers: Record<string, string>;
+    const topic = fixedTopic ?? this.#options.subjects.topicOf(received.subject);
+    let message: Message;
     try {
-      headers = receivedHeaders(received.headers);
+      message = receivedEvent(received);
     } catch (failure) {
       // Nothing can make this event readable: log and drop it, the subscription goes on.
-      this.#options.logger.error('broker: dropped an event with malformed headers', { topic, error: (failure as Error).message });
+      const what = received.headers === undefined ? 'a malformed frame' : 'malformed headers';
+      this.#options.logger.error(`broker: dropped an event with ${what}`, { topic, error: (failure as Error).message });
       return;
     }
-    this.#dispatcher.dispatch(local, topic, { headers, body: received.data });
+    this.#dispatcher.dispatch(local, topic, message);
   }
 }

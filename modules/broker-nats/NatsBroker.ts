@@ -15,6 +15,8 @@ export interface NatsBrokerOptions extends JetStreamSettings {
   useJetStream: boolean;
   /** Prepended to topics; JetStream mode uses DEFAULT_JETSTREAM_PREFIX when empty. */
   subjectPrefix: string;
+  /** Core mode: publish events as binary frames (default) or with NATS headers; both are read either way. */
+  wire?: 'frame' | 'headers';
   /** How long disconnect waits for running handlers. */
   drainTimeoutMs: number;
 }
@@ -84,7 +86,7 @@ export class NatsBroker implements Broker {
 
   async #start(): Promise<DeliveryEngine> {
     const link = await this.#options.connector.acquire();
-    if (!this.#options.useJetStream) return new CoreEngine({ ...this.#options, link, subjects: this.#subjects });
+    if (!this.#options.useJetStream) return new CoreEngine({ ...this.#options, wire: this.#options.wire ?? 'frame', link, subjects: this.#subjects });
     return JetStreamEngine.create({ ...this.#options, jetstream: this.#options.jetstream!, link, subjects: this.#subjects });
   }
 }

@@ -45,6 +45,7 @@ const bodies = (events: BrokerEvent[]) => events.map((event) => Buffer.from(even
 
 server.describe('broker-nats', () => {
   runBrokerContract('nats (core)', { create: () => broker(), redelivers: true, quietMs: 300 });
+  runBrokerContract('nats (core, NATS headers)', { create: () => broker({ wire: 'headers' }), redelivers: true, quietMs: 300 });
   runBrokerContract('nats (JetStream)', { create: () => jsBroker(), redelivers: true, quietMs: 500, durableQueues: true });
 
   const opened: NatsBroker[] = [];
@@ -108,6 +109,49 @@ server.describe('broker-nats', () => {
     expect(new Set(bodies(got)).size).toBe(200);
   });
 
+  it('core: publishes binary frames by default, NATS headers with wire "headers"; a subscriber reads both, and bare payloads', async () => {
+    const [framed, headed, subscriber] = [await open(broker()), await open(broker({ wire: 'headers' })), await open(broker())];
+    const topic = uniqueName('forms');
+    const subject = `tsmicro.test.${run}.${topic}`;
+    const got: BrokerEvent[] = [];
+    await subscriber.subscribe(topic, async (event) => void got.push(event));
+    const raw = await nats.connect({ servers: server.address });
+    try {
+      const seen: nats.Msg[] = [];
+      raw.subscribe(subject, { callback: (_error, received) => void seen.push(received) });
+      await raw.flush();
+      const headers = { 'x-padded': '  kept  ', 'x-lines': 'a\r\nb', 'x-utf8': 'été' };
+      await framed.publish(topic, message('framed', headers));
+      await headed.publish(topic, message('headed', headers));
+      raw.publish(subject, 'bare');
+      await eventually(() => expect(bodies(got)).toEqual(['framed', 'headed', 'bare']));
+      expect(got.map((event) => event.message.headers)).toEqual([headers, headers, {}]);
+      await eventually(() => expect(seen).toHaveLength(3));
+      // On the wire: a frame event has no NATS headers and starts with its prefix; the other is plain NATS.
+      expect(seen[0]!.headers).toBeUndefined();
+      expect(Buffer.from(seen[0]!.data.subarray(0, 5)).toString('latin1')).toBe('\0TSE1');
+      expect(seen[1]!.headers!.get('x-utf8')).toBe('été');
+      expect(seen[1]!.string()).toBe('headed');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('core: drops an event whose frame does not decode, logs it, and keeps the subscription', async () => {
+    const lines = captureLogger();
+    const subscriber = await open(broker({ logger: lines }));
+    const topic = uniqueName('broken-frame');
+    const got: BrokerEvent[] = [];
+    await subscriber.subscribe(topic, async (event) => void got.push(event));
+    const raw = await nats.connect({ servers: server.address });
+    raw.publish(`tsmicro.test.${run}.${topic}`, Buffer.concat([Buffer.from('\0TSE1', 'latin1'), Buffer.from('not a frame')]));
+    await raw.flush();
+    await raw.close();
+    await (await open(broker())).publish(topic, message('fine'));
+    await eventually(() => expect(bodies(got)).toEqual(['fine']));
+    expect(lines.lines.find((line) => /malformed frame/.test(line.message))).toMatchObject({ level: 'error', fields: { topic } });
+  });
+
   it('core: maxAttempts 1 turns the local retry off', async () => {
     const [publisher, subscriber] = [await open(broker()), await open(broker({ maxAttempts: 1 }))];
     const topic = uniqueName('once');
@@ -151,6 +195,12 @@ server.describe('broker-nats', () => {
       await expect(publisher.publish(uniqueName('bad topic'), message('x'))).rejects.toThrow(/not a valid topic/);
     });
   }
+
+  it('core with NATS headers: refuses an event over the server max_payload with a 413', async () => {
+    const publisher = await open(broker({ wire: 'headers' }));
+    await expect(publisher.publish(uniqueName('big'), { headers: {}, body: Buffer.alloc(1024 * 1024 + 1) })).rejects.toMatchObject({ code: 413 });
+    await expect(publisher.publish(uniqueName('big'), { headers: { 'x-long': 'v'.repeat(1024 * 1024 - 10) }, body: Buffer.alloc(16) })).rejects.toMatchObject({ code: 413 });
+  });
 
   it('jetstream: publish resolves once the stream holds the event; a republished event id is deduplicated', async () => {
     const publisher = await open(jsBroker());
@@ -275,6 +325,10 @@ server.describe('broker-nats', () => {
     const chosen = plugins.find((plugin) => plugin.kind === 'broker')!;
     expect(chosen.origin).toBe('modules/broker-nats');
     expect(chosen.options).toMatchObject({ jetstream: true, stream: 'ORDERS', ackWait: 10_000, startFrom: 'all', maxAttempts: 5, subjectPrefix: '', maxInFlight: 32 });
+    expect(chosen.options).toMatchObject({ wire: 'frame' });
+    const headed = await loadConfig({ env: { MICRO_BROKER: 'nats', MICRO_BROKER_NATS_WIRE: 'headers' }, argv: [] });
+    expect(headed.plugins.find((plugin) => plugin.kind === 'broker')!.options).toMatchObject({ wire: 'headers' });
+    await expect(loadConfig({ env: { MICRO_BROKER: 'nats', MICRO_BROKER_NATS_WIRE: 'json' }, argv: [] })).rejects.toThrow(/wire/);
     await expect(loadConfig({ env: { MICRO_BROKER: 'nats', MICRO_BROKER_NATS_START_FROM: 'oldest' }, argv: [] })).rejects.toThrow(/startFrom/);
   });
 });

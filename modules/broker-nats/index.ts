@@ -9,6 +9,7 @@ import { NatsConnector, type NatsModule } from '../shared/nats/natsConnection.js
 export interface NatsBrokerPluginOptions extends NatsConnectionOptions {
   jetstream: boolean;
   subjectPrefix: string;
+  wire: 'frame' | 'headers';
   stream: string;
   startFrom: 'new' | 'all';
   maxAttempts: number;
@@ -38,6 +39,12 @@ const plugin = definePlugin<NatsBrokerPluginOptions>({
   options: {
     jetstream: { doc: 'Store events in JetStream (at least once) instead of core NATS (at most once)', format: Boolean, default: false, env: env('JETSTREAM') },
     subjectPrefix: { doc: 'Prepended to every topic (<prefix>.<topic>); JetStream mode uses tsmicro.events when empty', format: String, default: '', env: env('SUBJECT_PREFIX') },
+    wire: {
+      doc: 'Core mode: publish events as binary frames (tsmicro subscribers only), or with NATS headers (readable by plain NATS clients and tsmicro before frames); subscribers read both',
+      format: ['frame', 'headers'],
+      default: 'frame',
+      env: env('WIRE'),
+    },
     stream: { doc: 'JetStream: the stream that stores the events of <prefix>.>', format: String, default: 'TSMICRO_EVENTS', env: env('STREAM') },
     startFrom: { doc: 'JetStream: where a new subscription (a new queue group) starts: new events only, or all the stream holds', format: ['new', 'all'], default: 'new', env: env('START_FROM') },
     maxAttempts: { doc: 'Deliveries of a nacked event before it is dropped (JetStream: terminated and logged as a dead letter)', format: 'positive-int', default: 5, env: env('MAX_ATTEMPTS') },
@@ -63,6 +70,7 @@ const plugin = definePlugin<NatsBrokerPluginOptions>({
             logger,
             useJetStream: options.jetstream,
             subjectPrefix: options.subjectPrefix,
+            wire: options.wire,
             stream: options.stream,
             startFrom: options.startFrom,
             maxAttempts: options.maxAttempts,
