@@ -1,6 +1,6 @@
 import type { Msg } from '@nats-io/transport-node';
 import { MicroError, TransportError, type Message } from '../../src/index.js';
-import { decodeFrame, encodeFrame } from '../../src/transport/framing.js';
+import { decodeFrame, measureFrame, writeFrame, type FrameLayout } from '../../src/transport/framing.js';
 import { ERROR_ID, receivedHeaders } from './eventWire.js';
 
 /**
@@ -17,21 +17,20 @@ export const EVENT_PREFIX = Buffer.from('\0TSE1', 'latin1');
 
 /** The payload of `message` as a frame event; refuses one over the server's max_payload as a 413. */
 export function framedEvent(topic: string, message: Message, maxPayload: number): Uint8Array {
-  const limit = maxPayload - EVENT_PREFIX.length;
-  let parts: Buffer[];
+  let layout: FrameLayout;
   try {
-    // The prefix goes in the room left before the frame: no copy of the frame.
-    parts = encodeFrame(message, limit, EVENT_PREFIX.length);
+    layout = measureFrame(message, maxPayload - EVENT_PREFIX.length);
   } catch (error) {
     if (error instanceof TransportError && error.kind === 'too_large') {
       throw MicroError.tooLarge(ERROR_ID, `event on "${topic}" is over the NATS server's max_payload of ${maxPayload} bytes: ${error.message}`);
     }
     throw error;
   }
-  const head = parts[0]!;
-  EVENT_PREFIX.copy(head, 0);
-  // A large body is left out of the head by encodeFrame; a NATS publish takes one buffer.
-  return parts.length === 1 ? head : Buffer.concat(parts);
+  // One buffer, prefix and large bodies included: a NATS publish takes one payload.
+  const payload = Buffer.allocUnsafe(EVENT_PREFIX.length + layout.total);
+  EVENT_PREFIX.copy(payload, 0);
+  writeFrame(message, layout, payload, EVENT_PREFIX.length);
+  return payload;
 }
 
 function startsWithPrefix(data: Uint8Array): boolean {

@@ -1,6 +1,6 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import { Headers, TransportError, type Message, type MicroError } from '../../src/index.js';
-import { decodeFrame, encodeFrame } from '../../src/transport/framing.js';
+import { decodeFrame, measureFrame, writeFrame } from '../../src/transport/framing.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
 import { fromNatsHeaders, natsHeadersSize, toNatsHeaders } from '../shared/nats/natsHeaders.js';
 import { isTransportHeader } from './protocol.js';
@@ -22,9 +22,11 @@ export interface DataPayload {
 /** The NATS payload (and headers, in the `headers` form) of `message`; throws TransportError `too_large`. */
 export function encodeData(nats: NatsModule, message: Message, framed: boolean, limit: number): DataPayload {
   if (framed) {
-    const parts = encodeFrame(message, limit);
-    // A large body is left out of the frame buffer by encodeFrame; a NATS publish takes one buffer.
-    return { payload: parts.length === 1 ? parts[0]! : Buffer.concat(parts), headers: undefined };
+    // One buffer, large bodies included: a NATS publish takes one payload.
+    const layout = measureFrame(message, limit);
+    const payload = Buffer.allocUnsafe(layout.total);
+    writeFrame(message, layout, payload, 0);
+    return { payload, headers: undefined };
   }
   const headers = toNatsHeaders(nats, message.headers, isTransportHeader);
   const size = message.body.length + natsHeadersSize(headers);
