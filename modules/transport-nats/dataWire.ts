@@ -49,7 +49,8 @@ export function isFramed(received: Msg, socketFramed: boolean): boolean {
 export function decodeData(received: Msg, framed: boolean): Message {
   if (!framed) return { headers: fromNatsHeaders(received.headers, isTransportHeader), body: received.data };
   const data = received.data;
-  return decodeFrame(Buffer.from(data.buffer, data.byteOffset, data.length));
+  // The client hands over a Buffer's slice unless the message spanned two reads.
+  return decodeFrame(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
 }
 
 /** Bytes a received message took on the wire: NATS headers and payload. */
