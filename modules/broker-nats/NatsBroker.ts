@@ -58,8 +58,10 @@ export class NatsBroker implements Broker {
     await this.#options.connector.release();
   }
 
-  async publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
-    await (this.#ready ?? (await this.#connect())).publish(topic, message);
+  publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
+    // Engines' publish never throws, it rejects: no async wrapper (and its extra turn) needed.
+    const ready = this.#ready;
+    return ready ? ready.publish(topic, message) : this.#connect().then((engine) => engine.publish(topic, message));
   }
 
   async subscribe(topic: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
