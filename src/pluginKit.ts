@@ -12,6 +12,7 @@ export { assertRegistrable, diffSnapshots, entryKey, fingerprint, isLive, keyOf,
 export { RequestChannel } from './transport/RequestChannel.js';
 export { ConnectionPool, type ConnectionPoolOptions } from './transport/ConnectionPool.js';
 export { encodeFrame, FrameDecoder } from './transport/framing.js';
+export { SocketInbox } from './transport/SocketInbox.js';
 export { parseHostPort, joinHostPort } from './transport/address.js';
 export { isReservedHeader } from './transport/headers.js';
 export { silentLogger, PinoLogger } from './logger/PinoLogger.js';

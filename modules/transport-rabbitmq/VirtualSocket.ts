@@ -1,4 +1,5 @@
 import { TransportError, type Message, type Socket, type SocketHandlers } from '../../src/index.js';
+import { SocketInbox } from '../../src/pluginKit.js';
 import { messageSize, tooLarge } from './wire.js';
 
 /** How a virtual socket reaches the wire: sending a message, and telling the peer it closed. */
@@ -14,10 +15,7 @@ export interface SocketSink {
  * is reported once.
  */
 export class VirtualSocket implements Socket {
-  #handlers: SocketHandlers | undefined;
-  #early: Message[] = [];
-  #closed = false;
-  #closeError: Error | undefined;
+  readonly #inbox = new SocketInbox();
   /** Last message in either direction; an idle server socket is most likely a client that died. */
   lastActivity = Date.now();
 
@@ -30,18 +28,15 @@ export class VirtualSocket implements Socket {
   ) {}
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#inbox.ended;
   }
 
   receive(handlers: SocketHandlers): void {
-    if (this.#handlers) throw new Error('receive() was already called on this socket');
-    this.#handlers = handlers;
-    for (const message of this.#early.splice(0)) handlers.message(message);
-    if (this.#closed) handlers.close(this.#closeError);
+    this.#inbox.receive(handlers);
   }
 
   send(message: Message): void {
-    if (this.#closed) throw new TransportError('closed', `connection to ${this.remote} is closed`);
+    if (this.#inbox.ended) throw new TransportError('closed', `connection to ${this.remote} is closed`);
     const size = messageSize(message);
     if (size > this.maxSize) throw tooLarge(size, this.maxSize);
     this.sink.send(message);
@@ -49,25 +44,22 @@ export class VirtualSocket implements Socket {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#inbox.ended) return;
     this.sink.sendClose();
     this.end();
   }
 
   /** A message from the peer. */
   deliver(message: Message): void {
-    if (this.#closed) return;
     this.lastActivity = Date.now();
-    if (this.#handlers) this.#handlers.message(message);
-    else this.#early.push(message);
+    this.#inbox.deliver(message);
   }
 
   /** Closes this end without telling the peer (it closed, or cannot be reached any more). */
   end(error?: Error): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#closeError = error;
+    if (this.#inbox.ended) return;
+    // The owner's bookkeeping first, so a close handler that dials again finds this socket gone.
     this.onEnd();
-    this.#handlers?.close(error);
+    this.#inbox.end(error);
   }
 }

@@ -1,4 +1,5 @@
 import { TransportError, type Message, type Socket, type SocketHandlers } from '../../src/index.js';
+import { SocketInbox } from '../../src/pluginKit.js';
 
 /** How one end of a virtual socket reaches its peer: a PUBLISH to the peer's channel. */
 export interface SocketWire {
@@ -16,10 +17,7 @@ export interface SocketWire {
  * reached nobody means the peer has gone (its process died without a word): the socket closes.
  */
 export class RedisSocket implements Socket {
-  #handlers: SocketHandlers | undefined;
-  #early: Message[] = [];
-  #closed = false;
-  #closeError: Error | undefined;
+  readonly #inbox = new SocketInbox();
   /** Last message in or out, for the listener's idle sweep. */
   lastActivity = Date.now();
 
@@ -30,18 +28,15 @@ export class RedisSocket implements Socket {
   ) {}
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#inbox.ended;
   }
 
   receive(handlers: SocketHandlers): void {
-    if (this.#handlers) throw new Error('receive() was already called on this socket');
-    this.#handlers = handlers;
-    for (const message of this.#early.splice(0)) handlers.message(message);
-    if (this.#closed) handlers.close(this.#closeError);
+    this.#inbox.receive(handlers);
   }
 
   send(message: Message): void {
-    if (this.#closed) throw new TransportError('closed', `redis connection to ${this.remote} is closed`);
+    if (this.#inbox.ended) throw new TransportError('closed', `redis connection to ${this.remote} is closed`);
     this.wire.publish(message).then(
       (receivers) => {
         if (receivers === 0) this.peerClosed(new TransportError('closed', `nobody listens on ${this.remote} any more`));
@@ -52,31 +47,24 @@ export class RedisSocket implements Socket {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#inbox.end()) return;
     try {
       this.wire.sendClose();
     } catch {
       // The peer learns some other way (its next PUBLISH reaches nobody, or the idle sweep): closing is what matters.
     }
     this.wire.detach();
-    this.#handlers?.close();
   }
 
   /** A message from the peer. */
   deliver(message: Message): void {
-    if (this.#closed) return;
     this.lastActivity = Date.now();
-    if (this.#handlers) this.#handlers.message(message);
-    else this.#early.push(message);
+    this.#inbox.deliver(message);
   }
 
   /** The peer closed, or the connection under the socket went away (`error` says why). */
   peerClosed(error?: Error): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#closeError = error;
+    if (!this.#inbox.end(error)) return;
     this.wire.detach();
-    this.#handlers?.close(error);
   }
 }

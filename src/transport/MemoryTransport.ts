@@ -1,3 +1,4 @@
+import { SocketInbox } from './SocketInbox.js';
 import type { DialOptions, Listener, Message, Socket, SocketHandlers, Transport } from './Transport.js';
 import { TransportError } from './Transport.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './TcpTransport.js';
@@ -22,9 +23,7 @@ function sizeOf(message: Message): number {
 
 class MemorySocket implements Socket {
   peer: MemorySocket | undefined;
-  #handlers: SocketHandlers | undefined;
-  #early: Message[] = [];
-  #closed = false;
+  readonly #inbox = new SocketInbox();
 
   constructor(
     readonly local: string,
@@ -33,14 +32,11 @@ class MemorySocket implements Socket {
   ) {}
 
   receive(handlers: SocketHandlers): void {
-    if (this.#handlers) throw new Error('receive() was already called on this socket');
-    this.#handlers = handlers;
-    for (const message of this.#early.splice(0)) handlers.message(message);
-    if (this.#closed) handlers.close();
+    this.#inbox.receive(handlers);
   }
 
   send(message: Message): void {
-    if (this.#closed) throw new TransportError('closed', `memory connection to ${this.remote} is closed`);
+    if (this.#inbox.ended) throw new TransportError('closed', `memory connection to ${this.remote} is closed`);
     const size = sizeOf(message);
     if (size > this.maxSize) throw new TransportError('too_large', `message of ${size} bytes is over the transport limit of ${this.maxSize} bytes (transport.maxMessageSize)`);
     const peer = this.peer!;
@@ -49,17 +45,13 @@ class MemorySocket implements Socket {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#handlers?.close();
+    if (!this.#inbox.end()) return;
     const peer = this.peer;
     if (peer) queueMicrotask(() => void peer.close());
   }
 
   #deliver(message: Message): void {
-    if (this.#closed) return;
-    if (this.#handlers) this.#handlers.message(message);
-    else this.#early.push(message);
+    this.#inbox.deliver(message);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Socket as NetSocket } from 'node:net';
 import type { Logger } from '../logger/Logger.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 import { FrameWriter } from './FrameWriter.js';
+import { SocketInbox } from './SocketInbox.js';
 import type { Message, Socket, SocketHandlers } from './Transport.js';
 import { TransportError } from './Transport.js';
 import { joinHostPort } from './address.js';
@@ -18,9 +19,7 @@ export class TcpSocket implements Socket {
   readonly #maxSize: number;
   readonly #logger: Logger;
   readonly #accepted: boolean;
-  #handlers: SocketHandlers | undefined;
-  #early: Message[] = [];
-  #closed = false;
+  readonly #inbox = new SocketInbox();
   #error: Error | undefined;
   readonly #writer: FrameWriter;
   #closedPromise: Promise<void>;
@@ -47,14 +46,11 @@ export class TcpSocket implements Socket {
   }
 
   receive(handlers: SocketHandlers): void {
-    if (this.#handlers) throw new Error('receive() was already called on this socket');
-    this.#handlers = handlers;
-    for (const message of this.#early.splice(0)) handlers.message(message);
-    if (this.#closed) handlers.close(this.#error);
+    this.#inbox.receive(handlers);
   }
 
   send(message: Message): void {
-    if (this.#closed || this.#socket.destroyed) throw new TransportError('closed', `connection to ${this.remote} is closed`);
+    if (this.#inbox.ended || this.#socket.destroyed) throw new TransportError('closed', `connection to ${this.remote} is closed`);
     this.#writer.push(message);
   }
 
@@ -77,10 +73,7 @@ export class TcpSocket implements Socket {
       this.#reject(error as TransportError);
       return;
     }
-    for (const message of messages) {
-      if (this.#handlers) this.#handlers.message(message);
-      else this.#early.push(message);
-    }
+    for (const message of messages) this.#inbox.deliver(message);
   }
 
   /**
@@ -106,11 +99,10 @@ export class TcpSocket implements Socket {
   }
 
   #onClose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#inbox.ended) return;
     if (!this.#error && this.#decoder.pendingBytes > 0) {
       this.#error = new TransportError('malformed', `connection from ${this.remote} closed in the middle of a frame (${this.#decoder.pendingBytes} bytes pending)`);
     }
-    this.#handlers?.close(this.#error);
+    this.#inbox.end(this.#error);
   }
 }
