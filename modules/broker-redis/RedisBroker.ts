@@ -1,8 +1,7 @@
 import type { Broker, EventHandler, Logger, Message, PublishOptions, SubscribeOptions, Subscription } from '../../src/index.js';
 import { BrokerKeys } from './brokerKeys.js';
-import { PUBLISH } from './brokerScripts.js';
-import { encodeHeaders } from './envelope.js';
 import { PubSubFanout } from './PubSubFanout.js';
+import { PublishBatcher } from './PublishBatcher.js';
 import { parseTarget, RedisConnection, redisClass, type RedisConstructor, type RedisTarget } from '../shared/redis/redisConnection.js';
 import { StreamConsumer, type StartFrom } from './StreamConsumer.js';
 
@@ -40,7 +39,12 @@ interface Connected {
   commands: RedisConnection;
   subscriber: RedisConnection;
   fanout: PubSubFanout;
+  publisher: PublishBatcher;
 }
+
+/** Publishes in one script run: enough to make a burst one command, few enough that Redis is never long busy. */
+const PUBLISH_BATCH_EVENTS = 128;
+const PUBLISH_BATCH_BYTES = 1024 * 1024;
 
 /**
  * A broker on Redis. Subscriptions without a queue use pub/sub (at most once); queue subscriptions use a stream
@@ -56,6 +60,8 @@ export class RedisBroker implements Broker {
   readonly #logger: Logger;
   readonly #consumers = new Set<StreamConsumer>();
   #connecting: Promise<Connected> | undefined;
+  /** Set once connected, so a publish on a live broker needs no turn of the microtask queue to find it. */
+  #live: Connected | undefined;
 
   /** `ioredis` is the namespace the plugin loader imported (or `await import('ioredis')`). */
   constructor(ioredis: unknown, options: Partial<RedisBrokerOptions>, logger: Logger) {
@@ -84,7 +90,9 @@ export class RedisBroker implements Broker {
         await Promise.all([commands.close(), subscriber.close()]);
         throw error;
       }
-      return { commands, subscriber, fanout };
+      const publisher = new PublishBatcher(() => commands.ready(), this.keys, { maxEvents: PUBLISH_BATCH_EVENTS, maxBytes: PUBLISH_BATCH_BYTES, maxLen: this.#options.maxLen });
+      this.#live = { commands, subscriber, fanout, publisher };
+      return this.#live;
     })().catch((error: unknown) => {
       this.#connecting = undefined;
       throw error;
@@ -96,8 +104,11 @@ export class RedisBroker implements Broker {
     const connecting = this.#connecting;
     if (!connecting) return;
     this.#connecting = undefined;
+    this.#live = undefined;
     const connected = await connecting.catch(() => undefined);
     if (!connected) return;
+    // Events published just before disconnect go out before the connection closes.
+    connected.publisher.flush();
     const consumers = [...this.#consumers];
     this.#consumers.clear();
     await Promise.all(consumers.map((consumer) => consumer.stop(this.#options.drainTimeoutMs)));
@@ -106,12 +117,14 @@ export class RedisBroker implements Broker {
     await Promise.all([connected.commands.close(), connected.subscriber.close()]);
   }
 
-  /** Resolves once Redis has run the publish script: the event is on the channel and, if the topic has queue groups, in the stream. */
-  async publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
-    if (typeof topic !== 'string' || topic === '') throw new TypeError('redis broker: publish needs a topic');
-    const { commands } = await this.#connected();
-    const client = await commands.ready();
-    await PUBLISH.run(client, [this.keys.stream(topic)], [this.keys.channel(topic), encodeHeaders(message), Buffer.from(message.body), this.#options.maxLen]);
+  /**
+   * Resolves once Redis has run the publish script with this event in it: the event is on the channel and, if the
+   * topic has queue groups, in the stream. Publishes of one tick share one script run (PublishBatcher).
+   */
+  publish(topic: string, message: Message, _options?: PublishOptions): Promise<void> {
+    if (typeof topic !== 'string' || topic === '') return Promise.reject(new TypeError('redis broker: publish needs a topic'));
+    if (this.#live) return this.#live.publisher.publish(topic, message);
+    return this.#connected().then((connected) => connected.publisher.publish(topic, message));
   }
 
   async subscribe(topic: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
