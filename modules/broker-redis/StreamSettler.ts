@@ -8,9 +8,15 @@ export interface SettlerOptions {
   maxLen: number;
 }
 
+interface PendingAcks {
+  ids: string[];
+  waiting: { resolve(): void; reject(error: Error): void }[];
+}
+
 /**
  * What happens to a stream entry once a delivery ends, for one consumer of one group:
- * - ack: XACK;
+ * - ack: XACK, one command for all the entries acked in the same tick (XACK takes many ids), each ack resolving
+ *   when that command has returned;
  * - requeue: the entry stays pending, and XCLAIM … IDLE makes it look idle for almost `claimIdle`, so that
  *   after `redeliveryDelay × attempt` any member's next claim pass (XAUTOCLAIM) takes it, this one included;
  *   JUSTID keeps the delivery counter, which the claim then raises: it is the attempt number;
@@ -19,6 +25,8 @@ export interface SettlerOptions {
  * and is claimed again after `claimIdle`: at least once, never lost.
  */
 export class StreamSettler {
+  #acks: PendingAcks | undefined;
+
   constructor(
     private readonly commands: RedisConnection,
     private readonly stream: string,
@@ -29,10 +37,32 @@ export class StreamSettler {
     private readonly logger: Logger,
   ) {}
 
-  async ack(id: string): Promise<void> {
-    const client = await this.commands.ready();
-    await client.xack(this.stream, this.group, id);
+  ack(id: string): Promise<void> {
+    let acks = this.#acks;
+    if (!acks) {
+      acks = { ids: [], waiting: [] };
+      this.#acks = acks;
+      setImmediate(this.#sendAcks, acks);
+    }
+    const pending = acks;
+    pending.ids.push(id);
+    return new Promise<void>((resolve, reject) => pending.waiting.push({ resolve, reject }));
   }
+
+  readonly #sendAcks = (acks: PendingAcks): void => {
+    if (this.#acks === acks) this.#acks = undefined;
+    this.commands
+      .ready()
+      .then((client) => client.xack(this.stream, this.group, ...acks.ids))
+      .then(
+        () => {
+          for (const one of acks.waiting) one.resolve();
+        },
+        (error: Error) => {
+          for (const one of acks.waiting) one.reject(error);
+        },
+      );
+  };
 
   async requeue(id: string, attempt: number): Promise<void> {
     const delay = this.options.redeliveryDelayMs * attempt;

@@ -101,6 +101,24 @@ server.describe('broker-redis publish batching (private server)', () => {
     expect(gotBroken).toEqual([]);
   });
 
+  it('acks the events a queue consumer handled in the same tick with one XACK, leaving nothing pending', async () => {
+    const [publisher, subscriber] = [await open(), await open()];
+    const topic = uniqueName('acks');
+    const got: string[] = [];
+    await subscriber.subscribe(topic, async (event) => void got.push(text(event)), { queue: 'ackers' });
+    await publisher.publish(uniqueName('warm-up'), { headers: {}, body: Buffer.from('') });
+    await admin.config('RESETSTAT');
+    const sent = Array.from({ length: 10 }, (_, i) => `e${i}`);
+    await Promise.all(sent.map((body) => publisher.publish(topic, { headers: {}, body: Buffer.from(body) })));
+    await eventually(() => expect([...got].sort()).toEqual([...sent].sort()));
+    await eventually(async () => expect(((await admin.xpending(publisher.keys.stream(topic), 'ackers')) as unknown[])[0]).toBe(0));
+    const stats = (await admin.info('commandstats')) as string;
+    const xacks = Number(/cmdstat_xack:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    // Ten events read together (prefetch 10) are acked by one XACK or a few, not ten.
+    expect(xacks).toBeGreaterThan(0);
+    expect(xacks).toBeLessThan(sent.length);
+  });
+
   it('sends an event published just before disconnect', async () => {
     const [publisher, subscriber] = [await open(), await open()];
     const topic = uniqueName('last');
