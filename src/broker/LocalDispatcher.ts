@@ -68,10 +68,13 @@ export class LocalDispatcher {
     this.#running++;
     void runHandler(subscriber.handler, event, subscriber.options.ack ?? 'on-success', (error) =>
       this.logger.warn('broker: subscriber failed', { topic, attempt, error: (error as Error)?.message ?? String(error) }),
-    ).finally(() => {
-      if (--this.#running === 0) for (const wake of this.#idle.splice(0)) wake();
-    });
+    ).then(this.#finished, this.#finished);
   }
+
+  /** One shared callback (not a closure and a `finally` per event): runHandler never rejects, but either way counts. */
+  readonly #finished = (): void => {
+    if (--this.#running === 0) for (const wake of this.#idle.splice(0)) wake();
+  };
 
   #settled(settlement: Settlement, subscriber: LocalSubscription, topic: string, message: Message, attempt: number): void {
     if (settlement !== 'requeue') return;

@@ -14,20 +14,33 @@ export interface LocalSubscription {
  */
 export class SubscriberTable {
   readonly #byTopic = new Map<string, LocalSubscription[]>();
+  /** Topics whose subscriptions all lack a queue: every event goes to all of them, so the list itself is the answer. */
+  readonly #broadcastOnly = new Set<string>();
   readonly #turn = new Map<string, number>();
   #nextId = 1;
 
   add(topic: string, handler: EventHandler, options: SubscribeOptions): LocalSubscription {
     const subscription: LocalSubscription = { id: this.#nextId++, topic, handler, options: Object.freeze({ ...options }), active: true };
-    this.#byTopic.set(topic, [...(this.#byTopic.get(topic) ?? []), subscription]);
+    this.#set(topic, [...(this.#byTopic.get(topic) ?? []), subscription]);
     return subscription;
   }
 
   remove(subscription: LocalSubscription): void {
     subscription.active = false;
     const rest = (this.#byTopic.get(subscription.topic) ?? []).filter((candidate) => candidate !== subscription);
-    if (rest.length > 0) this.#byTopic.set(subscription.topic, rest);
-    else this.#byTopic.delete(subscription.topic);
+    this.#set(subscription.topic, rest);
+  }
+
+  /** Lists are replaced, never changed in place, so one handed out by targets() stays valid. */
+  #set(topic: string, list: LocalSubscription[]): void {
+    if (list.length === 0) {
+      this.#byTopic.delete(topic);
+      this.#broadcastOnly.delete(topic);
+      return;
+    }
+    this.#byTopic.set(topic, list);
+    if (list.every((subscription) => !subscription.options.queue)) this.#broadcastOnly.add(topic);
+    else this.#broadcastOnly.delete(topic);
   }
 
   get(id: number): LocalSubscription | undefined {
@@ -35,10 +48,11 @@ export class SubscriberTable {
     return undefined;
   }
 
-  /** Who receives one event published on `topic`. */
-  targets(topic: string): LocalSubscription[] {
+  /** Who receives one event published on `topic`. Read it, never change it. */
+  targets(topic: string): readonly LocalSubscription[] {
     const all = this.#byTopic.get(topic);
     if (!all) return [];
+    if (this.#broadcastOnly.has(topic)) return all;
     const targets: LocalSubscription[] = [];
     const groups = new Map<string, LocalSubscription[]>();
     for (const subscription of all) {
