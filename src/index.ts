@@ -2,7 +2,9 @@
  * tsmicro: a microservice framework whose registry, broker, transport, codec and selector are contracts bound to
  * inversify tokens, with zero-dependency defaults and plugins that rebind them.
  */
-import 'reflect-metadata';
+// The Reflect metadata API without the full build's Map/Set/WeakMap polyfills, which Node never needs; it is
+// the build inversify itself loads, and both builds share one metadata store if a program also loads the full one.
+import 'reflect-metadata/lite';
 
 export { App, type AppOptions, type ServiceClass } from './app/App.js';
 export { coreModule } from './app/coreModule.js';

@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+import 'reflect-metadata/lite';
 import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
 import type { Client } from '../client/Client.js';
 import type { MicroConfig } from '../config/MicroConfig.js';

@@ -2,7 +2,7 @@
  * The tsmicro command: run services, call and publish, inspect the registry, check health, show config.
  * Every command takes the config flags (`--registry consul --registry_address 127.0.0.1:8500`, …).
  */
-import 'reflect-metadata';
+import 'reflect-metadata/lite';
 import { Command, CommanderError, Option } from 'commander';
 import { CORE_VERSION } from '../version.js';
 import { apiCommand } from './commands/api.js';

@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+import 'reflect-metadata/lite';
 import type { AckMode } from '../broker/Broker.js';
 
 /** A class a request or event payload is turned into; its class-validator decorators validate it. */
