@@ -1,7 +1,8 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Headers, MicroError, type Listener, type Logger, type Message, type Socket } from '../../src/index.js';
+import { decodeFrame } from '../../src/transport/framing.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
-import { decodeData, errorReply, isFramed, receivedSize, requestIdOf } from './dataWire.js';
+import { decodeHeaders, errorReply, frameRequestId, headersRequestId, isFramed, receivedSize, splitFrames } from './dataWire.js';
 import { NatsSocket } from './NatsSocket.js';
 import { Control, controlHeaders, controlOf, FRAME_WIRE, INBOX_HEADER, SESSION_HEADER, WIRE_HEADER } from './protocol.js';
 
@@ -112,35 +113,62 @@ export class NatsListener implements Listener {
     const socket = this.#sockets.get(inbox);
     if (controlOf(message) === Control.close) return socket?.peerClosed();
     // A socket this listener no longer knows: read the message in the form it came in.
-    const framed = isFramed(message, socket?.framed ?? true);
-    if (!socket) return this.#refuseStale(message, inbox, framed);
+    if (isFramed(message, socket?.framed ?? true)) return this.#onFrames(message, inbox, socket);
+    if (!socket) return this.#refuseStale(inbox, [headersRequestId(message)], false);
     const size = receivedSize(message);
     if (size > this.#settings.maxMessageSize()) {
-      const id = requestIdOf(message, framed);
-      if (id) this.#answer(inbox, id, MicroError.tooLarge(ERROR_ID, `message of ${size} bytes is over the transport limit of ${this.#settings.maxMessageSize()} bytes`), false, framed);
+      const id = headersRequestId(message);
+      if (id) this.#answer(inbox, id, MicroError.tooLarge(ERROR_ID, `message of ${size} bytes is over the transport limit of ${this.#settings.maxMessageSize()} bytes`), false, false);
       return;
     }
     let decoded: Message;
     try {
-      decoded = decodeData(message, framed);
+      decoded = decodeHeaders(message);
     } catch (error) {
-      const what = framed ? 'a malformed frame' : 'a message with malformed headers';
-      this.#settings.logger.warn(`nats transport: dropped ${what}`, { address: this.address, remote: inbox, error: (error as Error).message });
-      // A broken frame names no request; a broken header block still has its plain id header.
-      const id = framed ? undefined : message.headers?.get(Headers.id) || undefined;
-      if (id) this.#answer(inbox, id, MicroError.badRequest(ERROR_ID, `malformed headers: ${(error as Error).message}`), false, framed);
+      this.#settings.logger.warn('nats transport: dropped a message with malformed headers', { address: this.address, remote: inbox, error: (error as Error).message });
+      // A broken encoded header still leaves the plain id header to answer.
+      const id = message.headers?.get(Headers.id) || undefined;
+      if (id) this.#answer(inbox, id, MicroError.badRequest(ERROR_ID, `malformed headers: ${(error as Error).message}`), false, false);
       return;
     }
     socket.deliver(decoded);
   }
 
+  /** One or more frames (one turn of the client's requests on this socket), each checked and delivered in order. */
+  #onFrames(message: Msg, inbox: string, socket: NatsSocket | undefined): void {
+    const { frames, error } = splitFrames(message);
+    if (error) this.#dropped(inbox, error);
+    if (!socket) return this.#refuseStale(inbox, frames.map(frameRequestId), true);
+    const limit = this.#settings.maxMessageSize();
+    for (const frame of frames) {
+      if (frame.length > limit) {
+        const id = frameRequestId(frame);
+        if (id) this.#answer(inbox, id, MicroError.tooLarge(ERROR_ID, `message of ${frame.length} bytes is over the transport limit of ${limit} bytes`), false, true);
+        continue;
+      }
+      let decoded: Message;
+      try {
+        decoded = decodeFrame(frame);
+      } catch (failure) {
+        // A broken frame names no request it could be answered for.
+        this.#dropped(inbox, failure as Error);
+        continue;
+      }
+      // One request's failure must not cost the others of its batch their turn.
+      this.#guard(null, message, () => socket.deliver(decoded));
+    }
+  }
+
+  #dropped(inbox: string, error: Error): void {
+    this.#settings.logger.warn('nats transport: dropped a malformed frame', { address: this.address, remote: inbox, error: error.message });
+  }
+
   /**
-   * A message for a socket this listener no longer has (closed idle, or a listener restarted on the subject): the
-   * request never reached a handler, so it is refused as unhandled and the client's socket is told to close.
+   * Messages for a socket this listener no longer has (closed idle, or a listener restarted on the subject): the
+   * requests never reached a handler, so they are refused as unhandled and the client's socket is told to close.
    */
-  #refuseStale(message: Msg, inbox: string, framed: boolean): void {
-    const id = requestIdOf(message, framed);
-    if (id) this.#answer(inbox, id, MicroError.unavailable(ERROR_ID, `connection to ${this.address} is closed`), true, framed);
+  #refuseStale(inbox: string, ids: (string | undefined)[], framed: boolean): void {
+    for (const id of ids) if (id) this.#answer(inbox, id, MicroError.unavailable(ERROR_ID, `connection to ${this.address} is closed`), true, framed);
     try {
       this.#settings.connection.publish(inbox, undefined, { headers: controlHeaders(this.#settings.nats, Control.close) });
     } catch {

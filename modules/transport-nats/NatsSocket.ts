@@ -1,7 +1,8 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { TransportError, type Message, type Socket, type SocketHandlers } from '../../src/index.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
-import { encodeData } from './dataWire.js';
+import { encodeData, encodeFrameData } from './dataWire.js';
+import { OutgoingFrames } from './OutgoingFrames.js';
 
 /** How one end of a virtual socket reaches its peer over NATS. */
 export interface SocketWire {
@@ -22,6 +23,8 @@ export class NatsSocket implements Socket {
   #early: Message[] = [];
   #closed = false;
   #closeError: Error | undefined;
+  /** `frame` form: this turn's frames, published together. */
+  readonly #outgoing: OutgoingFrames;
   /** Last message in or out, for the listener's idle sweep. */
   lastActivity = Date.now();
 
@@ -33,7 +36,12 @@ export class NatsSocket implements Socket {
     /** Data travels as binary frames (both ends agreed at open), else as NATS headers (dataWire.ts). */
     readonly framed: boolean,
     private readonly wire: SocketWire,
-  ) {}
+  ) {
+    this.#outgoing = new OutgoingFrames(
+      (payload) => wire.publish(payload, undefined),
+      (error) => this.peerClosed(new TransportError('closed', `nats transport: cannot send to ${remote}: ${error.message}`, { cause: error })),
+    );
+  }
 
   get closed(): boolean {
     return this.#closed;
@@ -48,8 +56,14 @@ export class NatsSocket implements Socket {
 
   send(message: Message): void {
     if (this.#closed) throw new TransportError('closed', `nats connection to ${this.remote} is closed`);
-    // Throws TransportError `too_large` before anything is sent: the socket keeps working.
-    const { payload, headers } = encodeData(this.nats, message, this.framed, this.maxMessageSize());
+    const limit = this.maxMessageSize();
+    if (this.framed) {
+      // Throws TransportError `too_large` before anything is queued: the socket keeps working.
+      this.#outgoing.add(encodeFrameData(message, limit), limit);
+      this.lastActivity = Date.now();
+      return;
+    }
+    const { payload, headers } = encodeData(this.nats, message, false, limit);
     try {
       this.wire.publish(payload, headers);
     } catch (error) {
@@ -63,6 +77,8 @@ export class NatsSocket implements Socket {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // What was sent before closing reaches the peer before the close does.
+    this.#outgoing.flush();
     try {
       this.wire.sendClose();
     } catch {
@@ -85,6 +101,7 @@ export class NatsSocket implements Socket {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
+    this.#outgoing.discard();
     this.wire.detach();
     this.#handlers?.close(error);
   }

@@ -1,7 +1,8 @@
 import type { Msg } from '@nats-io/transport-node';
 import { TransportError, type DialOptions, type Listener, type Logger, type Message, type Socket, type Transport } from '../../src/index.js';
 import type { LinkEvent, NatsConnector, NatsLink, NatsModule } from '../shared/nats/natsConnection.js';
-import { decodeData, isFramed } from './dataWire.js';
+import { decodeHeaders, isFramed, splitFrames } from './dataWire.js';
+import { decodeFrame } from '../../src/transport/framing.js';
 import { NatsListener } from './NatsListener.js';
 import { NatsSocket } from './NatsSocket.js';
 import { assertSubject, Control, controlHeaders, controlOf, FRAME_WIRE, INBOX_HEADER, isNoResponders, looksLikeHostPort, SESSION_HEADER, WIRE_HEADER } from './protocol.js';
@@ -128,15 +129,38 @@ export class NatsTransport implements Transport {
       if (isNoResponders(message)) return socket.peerClosed(new TransportError('closed', `nobody listens on ${address} any more`));
       if (controlOf(message) === Control.close) return socket.peerClosed();
     }
-    const framed = isFramed(message, socket.framed);
-    let decoded: Message;
-    try {
-      decoded = decodeData(message, framed);
-    } catch (error) {
-      this.#options.logger.warn(`nats transport: dropped a reply with ${framed ? 'a malformed frame' : 'malformed headers'}`, { address, error: (error as Error).message });
-      return;
+    if (!isFramed(message, socket.framed)) {
+      let decoded: Message;
+      try {
+        decoded = decodeHeaders(message);
+      } catch (error) {
+        this.#options.logger.warn('nats transport: dropped a reply with malformed headers', { address, error: (error as Error).message });
+        return;
+      }
+      return socket.deliver(decoded);
     }
-    socket.deliver(decoded);
+    // One or more frames: one turn of the listener's replies on this socket.
+    const { frames, error } = splitFrames(message);
+    for (const frame of frames) {
+      let decoded: Message;
+      try {
+        decoded = decodeFrame(frame);
+      } catch (failure) {
+        this.#dropped(address, failure as Error);
+        continue;
+      }
+      try {
+        socket.deliver(decoded);
+      } catch (failure) {
+        // One reply's failure must not cost the others of its batch their turn.
+        this.#options.logger.error('nats transport: handling a reply failed', { address, error: (failure as Error).message });
+      }
+    }
+    if (error) this.#dropped(address, error);
+  }
+
+  #dropped(address: string, error: Error): void {
+    this.#options.logger.warn('nats transport: dropped a reply with a malformed frame', { address, error: error.message });
   }
 
   async #connect(): Promise<NatsLink> {

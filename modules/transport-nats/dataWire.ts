@@ -1,6 +1,6 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import { Headers, TransportError, type Message, type MicroError } from '../../src/index.js';
-import { decodeFrame, measureFrame, writeFrame } from '../../src/transport/framing.js';
+import { decodeFrame, FRAME_PREFIX, measureFrame, writeFrame } from '../../src/transport/framing.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
 import { fromNatsHeaders, natsHeadersSize, toNatsHeaders } from '../shared/nats/natsHeaders.js';
 import { isTransportHeader } from './protocol.js';
@@ -8,26 +8,30 @@ import { isTransportHeader } from './protocol.js';
 /**
  * How a socket's data messages travel. Two forms, chosen per socket when it opens (see protocol.ts):
  *
- * - `frame`: a plain NATS PUB (no NATS headers) whose payload is the TCP transport's binary frame (headers and
- *   body, src/transport/framing.ts). One buffer written with ASCII fast paths, parsed with one decode: none of
- *   the NATS header block's building, CR/LF checks and re-parsing per header.
- * - `headers` (the form before frames, kept for peers that do not offer frames): tsmicro headers as NATS
- *   headers, the body as the payload.
+ * - `frame`: a plain NATS PUB (no NATS headers) whose payload is one or more of the TCP transport's binary
+ *   frames back to back (headers and body each, src/transport/framing.ts). A frame is one buffer written with
+ *   ASCII fast paths and parsed with one decode: none of the NATS header block's building, CR/LF checks and
+ *   re-parsing per header. The frames a socket sends in one turn share one NATS message (OutgoingFrames), so the
+ *   client library's cost per message (protocol line, parsing, dispatch) is paid once per batch.
+ * - `headers` (the form before frames, kept for peers that do not offer frames): one message per NATS
+ *   message, tsmicro headers as NATS headers, the body as the payload.
  */
 export interface DataPayload {
   payload: Uint8Array;
   headers: MsgHdrs | undefined;
 }
 
+/** The frame of `message` as one buffer, large bodies included; throws TransportError `too_large`. */
+export function encodeFrameData(message: Message, limit: number): Buffer {
+  const layout = measureFrame(message, limit);
+  const frame = Buffer.allocUnsafe(layout.total);
+  writeFrame(message, layout, frame, 0);
+  return frame;
+}
+
 /** The NATS payload (and headers, in the `headers` form) of `message`; throws TransportError `too_large`. */
 export function encodeData(nats: NatsModule, message: Message, framed: boolean, limit: number): DataPayload {
-  if (framed) {
-    // One buffer, large bodies included: a NATS publish takes one payload.
-    const layout = measureFrame(message, limit);
-    const payload = Buffer.allocUnsafe(layout.total);
-    writeFrame(message, layout, payload, 0);
-    return { payload, headers: undefined };
-  }
+  if (framed) return { payload: encodeFrameData(message, limit), headers: undefined };
   const headers = toNatsHeaders(nats, message.headers, isTransportHeader);
   const size = message.body.length + natsHeadersSize(headers);
   if (size > limit) {
@@ -45,28 +49,54 @@ export function isFramed(received: Msg, socketFramed: boolean): boolean {
   return socketFramed && received.headers === undefined;
 }
 
-/** The message carried by `received`. Throws (TransportError `malformed`, TypeError) when it does not decode. */
-export function decodeData(received: Msg, framed: boolean): Message {
-  if (!framed) return { headers: fromNatsHeaders(received.headers, isTransportHeader), body: received.data };
-  const data = received.data;
-  // The client hands over a Buffer's slice unless the message spanned two reads.
-  return decodeFrame(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
+/** The frames of a `frame`-form payload, and why the rest could not be split when it could not. */
+export interface SplitFrames {
+  frames: Buffer[];
+  error?: TransportError;
 }
 
-/** Bytes a received message took on the wire: NATS headers and payload. */
+/** Cuts a `frame`-form payload into its frames by their length prefixes (each is checked when decoded). */
+export function splitFrames(received: Msg): SplitFrames {
+  const data = received.data;
+  // The client hands over a Buffer's slice unless the message spanned two reads.
+  const payload = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+  const frames: Buffer[] = [];
+  let offset = 0;
+  while (offset < payload.length) {
+    if (offset + FRAME_PREFIX > payload.length) return { frames, error: new TransportError('malformed', 'malformed frame: truncated length prefix') };
+    const end = offset + FRAME_PREFIX + payload.readUInt32BE(offset);
+    if (end > payload.length) return { frames, error: new TransportError('malformed', `malformed frame: ${end - offset} bytes announced, ${payload.length - offset} left in the message`) };
+    frames.push(payload.subarray(offset, end));
+    offset = end;
+  }
+  return { frames };
+}
+
+/** The request id of a frame that is refused before it is delivered (too large, stale socket), if readable. */
+export function frameRequestId(frame: Buffer): string | undefined {
+  try {
+    return decodeFrame(frame).headers[Headers.id] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message of a `headers`-form data message. Throws TypeError when the encoded header does not decode. */
+export function decodeHeaders(received: Msg): Message {
+  return { headers: fromNatsHeaders(received.headers, isTransportHeader), body: received.data };
+}
+
+/** Bytes a `headers`-form message took on the wire: NATS headers and payload. */
 export function receivedSize(received: Msg): number {
   return received.data.length + natsHeadersSize(received.headers);
 }
 
-/**
- * The request id of a message that is refused before it is decoded for a socket (too large, stale), so the
- * refusal can name it. Undefined when the message cannot be read at all.
- */
-export function requestIdOf(received: Msg, framed: boolean): string | undefined {
+/** The request id of a `headers`-form message, from its plain header when the encoded ones do not decode. */
+export function headersRequestId(received: Msg): string | undefined {
   try {
-    return decodeData(received, framed).headers[Headers.id] || undefined;
+    return decodeHeaders(received).headers[Headers.id] || undefined;
   } catch {
-    return framed ? undefined : received.headers?.get(Headers.id) || undefined;
+    return received.headers?.get(Headers.id) || undefined;
   }
 }
 

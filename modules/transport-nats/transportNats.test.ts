@@ -143,6 +143,59 @@ server.describe('transport-nats', () => {
     }
   });
 
+  it('sends the frames of one turn as one NATS message, in order, split only at the size limit', async () => {
+    const pair = await echoPair(open(), open());
+    const raw = await nats.connect({ servers: server.address });
+    try {
+      // The listener's replies to the client's inbox, as NATS carries them.
+      const carried: nats.Msg[] = [];
+      raw.subscribe(pair.socket.local, { callback: (_error, message) => void carried.push(message) });
+      await raw.flush();
+      for (let i = 0; i < 50; i++) pair.socket.send({ headers: { [Headers.id]: String(i) }, body: Buffer.from(`m${i}`) });
+      await eventually(() => expect(pair.replies).toHaveLength(50));
+      expect(pair.replies.map((reply) => reply.headers[Headers.id])).toEqual([...Array(50).keys()].map(String));
+      await eventually(() => expect(carried).toHaveLength(1));
+      expect(carried[0]!.headers).toBeUndefined();
+
+      // 3000 messages of 1 KiB in one turn are over the server's max_payload (1 MiB) together: several NATS
+      // messages, none over the limit, every message once and in order.
+      carried.length = 0;
+      const kib = Buffer.alloc(1024, 'k');
+      for (let i = 0; i < 3000; i++) pair.socket.send({ headers: { [Headers.id]: `big-${i}` }, body: kib });
+      await eventually(() => expect(pair.replies).toHaveLength(3050), 10_000);
+      expect(pair.replies.slice(50).map((reply) => reply.headers[Headers.id])).toEqual([...Array(3000).keys()].map((i) => `big-${i}`));
+      await eventually(() => expect(carried.reduce((bytes, message) => bytes + message.data.length, 0)).toBeGreaterThan(3000 * 1024));
+      expect(carried.length).toBeGreaterThan(2);
+      expect(Math.max(...carried.map((message) => message.data.length))).toBeLessThanOrEqual(1024 * 1024);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('answers a frame over the listener limit with a 413 and delivers the others of its batch', async () => {
+    const pair = await echoPair(open({ maxMessageSize: 4096 }), open());
+    pair.socket.send({ headers: { [Headers.id]: '1' }, body: Buffer.from('small') });
+    pair.socket.send({ headers: { [Headers.id]: '2' }, body: Buffer.alloc(8192) });
+    pair.socket.send({ headers: { [Headers.id]: '3' }, body: Buffer.from('small too') });
+    await eventually(() => expect(pair.replies).toHaveLength(3));
+    const byId = new Map(pair.replies.map((reply) => [reply.headers[Headers.id], reply]));
+    expect(byId.get('1')!.headers.by).toBe(pair.listener.address);
+    expect(byId.get('3')!.headers.by).toBe(pair.listener.address);
+    expect(JSON.parse(byId.get('2')!.headers[Headers.error]!)).toMatchObject({ code: 413 });
+    expect(pair.closed()).toBeUndefined();
+  });
+
+  it('delivers what was sent before close, then the close', async () => {
+    const [server, client] = [open(), open()];
+    const listener = await server.listen('127.0.0.1:0');
+    const events: string[] = [];
+    listener.accept((socket) => socket.receive({ message: (message) => void events.push(Buffer.from(message.body).toString()), close: () => void events.push('closed') }));
+    const socket = await client.dial(listener.address);
+    for (const body of ['a', 'b', 'c']) socket.send({ headers: {}, body: Buffer.from(body) });
+    await socket.close();
+    await eventually(() => expect(events).toEqual(['a', 'b', 'c', 'closed']));
+  });
+
   it('delivers what a listener sends as it accepts, before the client has its answer', async () => {
     const [server, client] = [open(), open()];
     const listener = await server.listen('127.0.0.1:0');

@@ -1,0 +1,48 @@
+/**
+ * The frames one socket sends within a turn, published as one NATS message at the end of the turn (a
+ * microtask, when the NATS client would write its buffer anyway) or as soon as one more frame would take the
+ * message over the size limit. With many calls in flight on a socket, the NATS client then builds, parses and
+ * dispatches one message for a batch of requests or replies instead of one each. Frames keep their order:
+ * batches go out in order on one subject, and frames in order within a batch.
+ */
+export class OutgoingFrames {
+  #frames: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(
+    /** Publishes one payload; throws when the connection cannot take it. */
+    private readonly publish: (payload: Buffer) => void,
+    /** The payload could not be published: the socket is broken. */
+    private readonly failed: (error: Error) => void,
+  ) {}
+
+  /** Queues `frame`, which is at most `limit` bytes (the caller measured it). */
+  add(frame: Buffer, limit: number): void {
+    if (this.#bytes + frame.length > limit) this.flush();
+    this.#frames.push(frame);
+    this.#bytes += frame.length;
+    if (this.#frames.length === 1) queueMicrotask(this.#flushLater);
+  }
+
+  /** Publishes what is queued now (before a close, so the peer gets it first). */
+  flush(): void {
+    const frames = this.#frames;
+    if (frames.length === 0) return;
+    const bytes = this.#bytes;
+    this.#frames = [];
+    this.#bytes = 0;
+    try {
+      this.publish(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+    } catch (error) {
+      this.failed(error as Error);
+    }
+  }
+
+  /** Forgets what is queued: the peer is gone. */
+  discard(): void {
+    this.#frames = [];
+    this.#bytes = 0;
+  }
+
+  readonly #flushLater = (): void => this.flush();
+}
