@@ -9,7 +9,7 @@ import { readEntries, removeEntry, servicePrefix, writeEntry } from './entryFile
 
 // node:fs through getBuiltinModule: an ES import of it also evaluates its lazy getters (file streams, Utf8Stream,
 // glob, …): memory and milliseconds at every start, for parts nothing here uses.
-const fs = process.getBuiltinModule('node:fs').promises;
+const { mkdirSync } = process.getBuiltinModule('node:fs');
 
 export interface FileRegistryOptions {
   /** The shared directory; every process that should see each other uses the same one. */
@@ -42,7 +42,7 @@ export class FileRegistry implements Registry {
   readonly #logger: Logger | undefined;
   readonly #watchers = new Set<QueueWatcher>();
   #monitor: DirectoryMonitor | undefined;
-  #ready: Promise<void> | undefined;
+  #directoryMade = false;
 
   constructor(options: FileRegistryOptions = {}) {
     this.directory = options.directory || defaultRegistryDirectory();
@@ -50,20 +50,20 @@ export class FileRegistry implements Registry {
     this.#logger = options.logger;
   }
 
-  #ensureDirectory(): Promise<void> {
-    this.#ready ??= fs.mkdir(this.directory, { recursive: true, mode: 0o700 }).then(
-      () => undefined,
-      (error: NodeJS.ErrnoException) => {
-        this.#ready = undefined;
-        throw new Error(`file registry: cannot create directory ${this.directory} (${error.code}); set registry.address to a writable directory`, { cause: error });
-      },
-    );
-    return this.#ready;
+  /** Synchronous, once, like the writes that follow it (see writeEntry). */
+  #ensureDirectory(): void {
+    if (this.#directoryMade) return;
+    try {
+      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new Error(`file registry: cannot create directory ${this.directory} (${(error as NodeJS.ErrnoException).code}); set registry.address to a writable directory`, { cause: error });
+    }
+    this.#directoryMade = true;
   }
 
   async register(service: Service, options: RegisterOptions = {}): Promise<void> {
     assertRegistrable(service);
-    await this.#ensureDirectory();
+    this.#ensureDirectory();
     await Promise.all(toEntries(service, options.ttlMs, Date.now()).map((entry) => writeEntry(this.directory, entry)));
   }
 
@@ -83,7 +83,7 @@ export class FileRegistry implements Registry {
   }
 
   async watch(options: WatchOptions = {}): Promise<Watcher> {
-    await this.#ensureDirectory();
+    this.#ensureDirectory();
     this.#monitor ??= new DirectoryMonitor(
       this.directory,
       this.#pollIntervalMs,
