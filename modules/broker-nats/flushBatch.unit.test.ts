@@ -29,12 +29,30 @@ describe('broker-nats FlushBatch', () => {
   it('confirms every publish of a turn with one PING, and none before its PONG', async () => {
     const { connection, pongs } = fakeConnection();
     const batch = new FlushBatch(() => connection, 5000);
-    const confirmations = Array.from({ length: 100 }, () => batch.confirm());
+    const confirmations = Array.from({ length: 40 }, () => batch.confirm());
+    expect(pongs).toHaveLength(0);
     await nextTurn();
     expect(pongs).toHaveLength(1);
     expect(await settled(confirmations[0]!)).toBe(false);
     pongs[0]!.resolve();
     await Promise.all(confirmations);
+  });
+
+  it('sends the PING of a full batch at once, and the rest of the turn gets its own', async () => {
+    const { connection, pongs } = fakeConnection();
+    const batch = new FlushBatch(() => connection, 5000, 64);
+    const full = Array.from({ length: 64 }, () => batch.confirm());
+    expect(pongs).toHaveLength(1);
+    const rest = Array.from({ length: 36 }, () => batch.confirm());
+    expect(rest[0]).not.toBe(full[0]);
+    await nextTurn();
+    expect(pongs).toHaveLength(2);
+    pongs[1]!.resolve();
+    await Promise.all(rest);
+    // Each batch is settled by its own PONG.
+    expect(await settled(full[0]!)).toBe(false);
+    pongs[0]!.resolve();
+    await Promise.all(full);
   });
 
   it('makes a publish issued after the PING went out wait for the next PING', async () => {
