@@ -50,6 +50,9 @@ export const BROKER_SERVICE_PREFIX = 'tsmicro.broker.';
  * group, trying another member when one cannot be reached. Publish resolves when each target process has
  * accepted the event; the subscriber's process then runs the handler under its ack mode and redelivers a nacked
  * event locally. Events live in memory only: one accepted by a process that then dies is lost.
+ * Events published in the same tick towards one process travel as one batch with one reply (DeliveryBatcher,
+ * eventBatch.ts); each publish still resolves only once its own event was accepted, and a subscription that
+ * advertises no batch support (an older process) gets one request per event.
  */
 export class DirectBroker implements Broker {
   readonly name = 'direct';
