@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+import 'reflect-metadata/lite';
 import type { Value } from '../registry/Registry.js';
 import { classValidator } from './validationLibraries.js';
 
