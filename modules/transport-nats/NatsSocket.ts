@@ -2,7 +2,7 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 import { TransportError, type Message, type Socket, type SocketHandlers } from '../../src/index.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
 import { encodeData, encodeFrameData } from './dataWire.js';
-import { OutgoingFrames } from './OutgoingFrames.js';
+import { OutgoingFrames } from '../shared/transport/OutgoingFrames.js';
 
 /** How one end of a virtual socket reaches its peer over NATS. */
 export interface SocketWire {
@@ -38,7 +38,7 @@ export class NatsSocket implements Socket {
     private readonly wire: SocketWire,
   ) {
     this.#outgoing = new OutgoingFrames(
-      (payload) => wire.publish(payload, undefined),
+      (frames, bytes) => wire.publish(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes), undefined),
       (error) => this.peerClosed(new TransportError('closed', `nats transport: cannot send to ${remote}: ${error.message}`, { cause: error })),
     );
   }

@@ -1,6 +1,6 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import { Headers, TransportError, type Message, type MicroError } from '../../src/index.js';
-import { decodeFrame, FRAME_PREFIX, measureFrame, writeFrame } from '../../src/transport/framing.js';
+import { decodeFrame, frameBuffer, splitFrames as splitFrameBuffer, type SplitFrames } from '../../src/transport/framing.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
 import { fromNatsHeaders, natsHeadersSize, toNatsHeaders } from '../shared/nats/natsHeaders.js';
 import { isTransportHeader } from './protocol.js';
@@ -22,12 +22,7 @@ export interface DataPayload {
 }
 
 /** The frame of `message` as one buffer, large bodies included; throws TransportError `too_large`. */
-export function encodeFrameData(message: Message, limit: number): Buffer {
-  const layout = measureFrame(message, limit);
-  const frame = Buffer.allocUnsafe(layout.total);
-  writeFrame(message, layout, frame, 0);
-  return frame;
-}
+export const encodeFrameData = frameBuffer;
 
 /** The NATS payload (and headers, in the `headers` form) of `message`; throws TransportError `too_large`. */
 export function encodeData(nats: NatsModule, message: Message, framed: boolean, limit: number): DataPayload {
@@ -49,27 +44,11 @@ export function isFramed(received: Msg, socketFramed: boolean): boolean {
   return socketFramed && received.headers === undefined;
 }
 
-/** The frames of a `frame`-form payload, and why the rest could not be split when it could not. */
-export interface SplitFrames {
-  frames: Buffer[];
-  error?: TransportError;
-}
-
 /** Cuts a `frame`-form payload into its frames by their length prefixes (each is checked when decoded). */
 export function splitFrames(received: Msg): SplitFrames {
   const data = received.data;
   // The client hands over a Buffer's slice unless the message spanned two reads.
-  const payload = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
-  const frames: Buffer[] = [];
-  let offset = 0;
-  while (offset < payload.length) {
-    if (offset + FRAME_PREFIX > payload.length) return { frames, error: new TransportError('malformed', 'malformed frame: truncated length prefix') };
-    const end = offset + FRAME_PREFIX + payload.readUInt32BE(offset);
-    if (end > payload.length) return { frames, error: new TransportError('malformed', `malformed frame: ${end - offset} bytes announced, ${payload.length - offset} left in the message`) };
-    frames.push(payload.subarray(offset, end));
-    offset = end;
-  }
-  return { frames };
+  return splitFrameBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
 }
 
 /** The request id of a frame that is refused before it is delivered (too large, stale socket), if readable. */

@@ -1,5 +1,6 @@
 import type { Logger, Message } from '../../src/index.js';
 import type { RedisConnection } from '../shared/redis/redisConnection.js';
+import { frameBuffer } from '../../src/transport/framing.js';
 import { decodeEnvelope, encodeEnvelope, Kind, type Envelope } from './envelope.js';
 
 /** Most PUBLISHes held back for one write. */
@@ -41,23 +42,25 @@ export class PubSub {
     await this.subscriber.client.unsubscribe(channel).catch(() => undefined);
   }
 
-  /**
-   * Publishes a data message; resolves with the number of subscribers that got it (0: nobody listens there).
-   * Encoding happens before this returns, so an oversized message throws TransportError `too_large` at once.
-   */
+  /** Publishes whole frames as one data message; resolves with how many subscribers got it (0: nobody listens there). */
+  publishFrames(channel: string, from: string, frames: readonly Buffer[], bytes: number): Promise<number> {
+    return this.#publish(channel, encodeEnvelope(Kind.data, from, frames, bytes));
+  }
+
+  /** Publishes one message by itself (an answer outside any socket); throws TransportError `too_large` at once. */
   publishData(channel: string, from: string, message: Message): Promise<number> {
-    const payload = encodeEnvelope(Kind.data, from, message, this.maxMessageSize());
-    return this.#publish(channel, payload);
+    const frame = frameBuffer(message, this.maxMessageSize());
+    return this.publishFrames(channel, from, [frame], frame.length);
   }
 
   /** Sends a control message, best effort. */
   control(channel: string, kind: Kind, from: string): void {
-    this.#publish(channel, encodeEnvelope(kind, from, undefined, Infinity)).catch(() => undefined);
+    this.#publish(channel, encodeEnvelope(kind, from)).catch(() => undefined);
   }
 
   /** A control message whose delivery count matters (`open`: nobody subscribed means nobody listens). */
   controlCounted(channel: string, kind: Kind, from: string): Promise<number> {
-    return this.#publish(channel, encodeEnvelope(kind, from, undefined, Infinity));
+    return this.#publish(channel, encodeEnvelope(kind, from));
   }
 
   close(): void {
@@ -110,6 +113,9 @@ export class PubSub {
       route(envelope);
     } catch (error) {
       this.logger.error('redis transport: handling a message failed', { channel, error: (error as Error).message });
+    }
+    if (envelope.error) {
+      this.logger.warn('redis transport: dropped the malformed end of a message', { channel, delivered: envelope.messages.length, error: envelope.error.message });
     }
   }
 }

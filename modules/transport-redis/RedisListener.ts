@@ -9,6 +9,8 @@ export interface ListenerSettings {
   session: string;
   logger: Logger;
   idleTimeoutMs: number;
+  /** The transport's largest message, for the sockets accepted. */
+  maxMessageSize: () => number;
   onClosed: (listener: RedisListener) => void;
 }
 
@@ -74,10 +76,10 @@ export class RedisListener implements Listener {
     if (this.#closed || !this.#handler) return pubsub.control(inbox, Kind.refuse, '');
     this.#sockets.get(inbox)?.peerClosed();
     const socket = new RedisSocket(this.address, inbox, {
-      publish: (message) => pubsub.publishData(inbox, '', message),
+      publish: (frames, bytes) => pubsub.publishFrames(inbox, '', frames, bytes),
       sendClose: () => pubsub.control(inbox, Kind.close, ''),
       detach: () => this.#forget(inbox, socket),
-    });
+    }, this.#settings.maxMessageSize);
     this.#sockets.set(inbox, socket);
     this.#handler(socket);
     pubsub.control(inbox, Kind.accept, session);
@@ -87,9 +89,12 @@ export class RedisListener implements Listener {
   onSession(envelope: Envelope): void {
     const socket = this.#sockets.get(envelope.from);
     if (envelope.kind === Kind.close) return socket?.peerClosed();
-    if (envelope.kind !== Kind.data || !envelope.message) return;
-    if (!socket) return this.#refuseStale(envelope.from, envelope.message);
-    socket.deliver(envelope.message);
+    if (envelope.kind !== Kind.data) return;
+    if (!socket) {
+      for (const message of envelope.messages) this.#refuseStale(envelope.from, message);
+      return;
+    }
+    for (const message of envelope.messages) socket.deliver(message);
   }
 
   /**

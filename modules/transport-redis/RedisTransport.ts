@@ -60,6 +60,7 @@ export class RedisTransport implements Transport {
       session: `${channel}:session:${uniqueId()}`,
       logger: this.#logger,
       idleTimeoutMs: this.#options.idleTimeoutMs,
+      maxMessageSize: () => this.maxMessageSize,
       onClosed: (closed) => this.#listeners.delete(closed),
     });
     try {
@@ -81,19 +82,19 @@ export class RedisTransport implements Transport {
     let session = '';
     let accepted: ((envelope: Envelope) => void) | undefined;
     const socket = new RedisSocket(inbox, address, {
-      publish: (message) => pubsub.publishData(session, inbox, message),
+      publish: (frames, bytes) => pubsub.publishFrames(session, inbox, frames, bytes),
       sendClose: () => pubsub.control(session, Kind.close, inbox),
       detach: () => {
         this.#clients.delete(socket);
         void pubsub.unsubscribe(inbox);
       },
-    });
+    }, () => this.maxMessageSize);
     await pubsub.subscribe(inbox, (envelope) => {
       if (accepted) return accepted(envelope);
       // A second listener sharing the address accepted too: tell it to let go.
       if (envelope.kind === Kind.accept) return pubsub.control(envelope.from, Kind.close, inbox);
       if (envelope.kind === Kind.close) return socket.peerClosed();
-      if (envelope.message) socket.deliver(envelope.message);
+      for (const message of envelope.messages) socket.deliver(message);
     });
     try {
       session = await this.#open(pubsub, address, inbox, options.timeoutMs ?? this.#options.dialTimeoutMs, (handler) => (accepted = handler));

@@ -9,7 +9,8 @@ import { eventually, uniqueName } from '../../test/helpers/eventually.js';
 import { requireServer } from '../../test/servers/testServers.js';
 import { calls, resetCalls, Shop } from '../../test/unit/fixtures.js';
 import { rejectionOf } from '../shared/nats/testSupport.js';
-import { encodeEnvelope, Kind } from './envelope.js';
+import { encodeFrame } from '../../src/transport/framing.js';
+import { decodeEnvelope, encodeEnvelope, Kind } from './envelope.js';
 import { RedisTransport, looksLikeHostPort, type RedisTransportOptions } from './RedisTransport.js';
 
 const server = await requireServer('redis');
@@ -78,7 +79,7 @@ server.describe('transport-redis', () => {
     const rawSubscriber = new ioredis.Redis(`redis://${server.address}`);
     const inbox = `${prefix}inbox:raw`;
     await rawSubscriber.subscribe(inbox);
-    expect(await raw.publish(listener.address, encodeEnvelope(Kind.open, inbox, undefined, Infinity))).toBe(1);
+    expect(await raw.publish(listener.address, encodeEnvelope(Kind.open, inbox))).toBe(1);
     await eventually(() => expect(accepted).toHaveLength(1));
     rawSubscriber.disconnect();
     raw.disconnect();
@@ -103,6 +104,76 @@ server.describe('transport-redis', () => {
     pair.socket.send({ headers: {}, body: Buffer.from('still fine') });
     await eventually(() => expect(pair.replies).toHaveLength(1));
     await eventually(() => expect(lines.lines.map((line) => line.message)).toEqual(expect.arrayContaining([expect.stringMatching(/malformed/)])));
+  });
+
+  it('sends the messages of one turn as one PUBLISH, in order, and a message over the limit alone fails', async () => {
+    const pair = await echoPair(open({ maxMessageSize: 64 * 1024 }), open({ maxMessageSize: 64 * 1024 }));
+    // Watch the listener's session channel, where the client's data goes: one PUBLISH per batch.
+    const watcher = new ioredis.Redis(`redis://${server.address}`);
+    const published: Buffer[] = [];
+    try {
+      const session = await new Promise<string>((resolve) => {
+        void watcher.psubscribe(`${pair.listener.address}:session:*`).then(() => {
+          watcher.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, payload: Buffer) => {
+            published.push(payload);
+            resolve(channel.toString());
+          });
+          pair.socket.send({ headers: { n: 'warm-up' }, body: Buffer.alloc(0) });
+        });
+      });
+      expect(session.startsWith(`${pair.listener.address}:session:`)).toBe(true);
+      await eventually(() => expect(pair.replies).toHaveLength(1));
+      published.length = 0;
+      for (let i = 0; i < 50; i++) pair.socket.send({ headers: { n: String(i) }, body: Buffer.from(`call ${i}`) });
+      expect(() => pair.socket.send({ headers: {}, body: Buffer.alloc(64 * 1024) })).toThrow(expect.objectContaining({ kind: 'too_large' }) as unknown as Error);
+      for (let i = 50; i < 60; i++) pair.socket.send({ headers: { n: String(i) }, body: Buffer.from(`call ${i}`) });
+      await eventually(() => expect(pair.replies).toHaveLength(61));
+      expect(pair.replies.slice(1).map((reply) => reply.headers.n)).toEqual([...Array(60).keys()].map(String));
+      expect(published).toHaveLength(1);
+      expect(decodeEnvelope(published[0]!).messages).toHaveLength(60);
+      // The refused message cost nothing else: the socket is still open.
+      expect(pair.closed()).toBeUndefined();
+    } finally {
+      watcher.disconnect();
+    }
+  });
+
+  it('delivers what was sent before a close, then the close', async () => {
+    const listener = await open().listen('127.0.0.1:0');
+    const got: string[] = [];
+    let closedAfter = -1;
+    listener.accept((socket) => socket.receive({ message: (message) => got.push(message.headers.n!), close: () => (closedAfter = got.length) }));
+    const socket = await open().dial(listener.address);
+    // Sent in the same turn as the close: still queued for one PUBLISH when close() is called.
+    for (let i = 0; i < 5; i++) socket.send({ headers: { n: String(i) }, body: Buffer.alloc(0) });
+    await socket.close();
+    await eventually(() => expect(closedAfter).toBe(5));
+    expect(got).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('delivers the whole frames of a message whose end is broken, and says what it dropped', async () => {
+    const lines = captureLogger();
+    const pair = await echoPair(open({}, lines), open());
+    const raw = new ioredis.Redis(`redis://${server.address}`);
+    const rawSubscriber = new ioredis.Redis(`redis://${server.address}`);
+    const inbox = `${prefix}inbox:broken-tail`;
+    const answers: Buffer[] = [];
+    try {
+      await rawSubscriber.subscribe(inbox);
+      rawSubscriber.on('messageBuffer', (_channel: Buffer, payload: Buffer) => answers.push(payload));
+      await raw.publish(pair.listener.address, encodeEnvelope(Kind.open, inbox));
+      await eventually(() => expect(answers.map((answer) => decodeEnvelope(answer).kind)).toContain(Kind.accept));
+      const session = decodeEnvelope(answers.find((answer) => decodeEnvelope(answer).kind === Kind.accept)!).from;
+      const frames = [1, 2].map((n) => Buffer.concat(encodeFrame({ headers: { n: String(n) }, body: Buffer.from('x') }, 1024)));
+      const broken = Buffer.from([0, 0, 0, 200, 1, 2]);
+      const all = [...frames, broken];
+      await raw.publish(session, encodeEnvelope(Kind.data, inbox, all, all.reduce((sum, part) => sum + part.length, 0)));
+      await eventually(() => expect(answers.filter((answer) => decodeEnvelope(answer).kind === Kind.data).flatMap((answer) => decodeEnvelope(answer).messages.map((message) => message.headers.n))).toEqual(['1', '2']));
+      await eventually(() => expect(lines.lines.map((line) => line.message)).toContain('redis transport: dropped the malformed end of a message'));
+    } finally {
+      rawSubscriber.disconnect();
+      raw.disconnect();
+    }
   });
 
   it('chosen by config: RPC end to end with 200 calls in flight, timeouts and errors', async () => {

@@ -146,6 +146,34 @@ export function encodeFrame(message: Message, maxSize: number, headroom = 0): Bu
   return [head];
 }
 
+/** The frame of `message` as one buffer, large bodies included; throws TransportError `too_large`. */
+export function frameBuffer(message: Message, maxSize: number): Buffer {
+  const layout = measureFrame(message, maxSize);
+  const frame = Buffer.allocUnsafe(layout.total);
+  writeFrame(message, layout, frame, 0);
+  return frame;
+}
+
+/** The frames of a payload that holds whole frames back to back, and why the rest could not be split if so. */
+export interface SplitFrames {
+  frames: Buffer[];
+  error?: TransportError;
+}
+
+/** Cuts `payload` into its frames by their length prefixes (each is checked when decoded). */
+export function splitFrames(payload: Buffer): SplitFrames {
+  const frames: Buffer[] = [];
+  let offset = 0;
+  while (offset < payload.length) {
+    if (offset + FRAME_PREFIX > payload.length) return { frames, error: new TransportError('malformed', 'malformed frame: truncated length prefix') };
+    const end = offset + FRAME_PREFIX + payload.readUInt32BE(offset);
+    if (end > payload.length) return { frames, error: new TransportError('malformed', `malformed frame: ${end - offset} bytes announced, ${payload.length - offset} left in the message`) };
+    frames.push(payload.subarray(offset, end));
+    offset = end;
+  }
+  return { frames };
+}
+
 function parseFrame(frame: Buffer): Message {
   const headerBytes = frame.readUInt32BE(0);
   const headerEnd = HEADER_BLOCK_PREFIX + headerBytes;

@@ -1,17 +1,17 @@
 /**
- * The frames one socket sends within a turn, published as one NATS message at the end of the turn (a
- * microtask, when the NATS client would write its buffer anyway) or as soon as one more frame would take the
- * message over the size limit. With many calls in flight on a socket, the NATS client then builds, parses and
- * dispatches one message for a batch of requests or replies instead of one each. Frames keep their order:
- * batches go out in order on one subject, and frames in order within a batch.
+ * The frames one socket sends within a turn, published as one broker message (a NATS message, a Redis PUBLISH)
+ * at the end of the turn (a microtask, when the client library would write its buffer anyway) or as soon as one
+ * more frame would take the message over the size limit. With many calls in flight on a socket, the client
+ * library then builds, parses and dispatches one message for a batch of requests or replies instead of one each.
+ * Frames keep their order: batches go out in order on one channel, and frames in order within a batch.
  */
 export class OutgoingFrames {
   #frames: Buffer[] = [];
   #bytes = 0;
 
   constructor(
-    /** Publishes one payload; throws when the connection cannot take it. */
-    private readonly publish: (payload: Buffer) => void,
+    /** Publishes one batch (`bytes` in all); throws when the connection cannot take it. */
+    private readonly publish: (frames: readonly Buffer[], bytes: number) => void,
     /** The payload could not be published: the socket is broken. */
     private readonly failed: (error: Error) => void,
   ) {}
@@ -32,7 +32,7 @@ export class OutgoingFrames {
     this.#frames = [];
     this.#bytes = 0;
     try {
-      this.publish(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+      this.publish(frames, bytes);
     } catch (error) {
       this.failed(error as Error);
     }
