@@ -11,6 +11,7 @@ import { calls, resetCalls, Shop } from '../../test/unit/fixtures.js';
 import { rejectionOf, testConnector } from '../shared/nats/testSupport.js';
 import { NatsTransport, type NatsTransportOptions } from './NatsTransport.js';
 import { decodeFrame, encodeFrame } from '../../src/transport/framing.js';
+import { splitFrames } from './dataWire.js';
 import { CONTROL_HEADER, looksLikeHostPort } from './protocol.js';
 
 const server = await requireServer('nats');
@@ -143,7 +144,7 @@ server.describe('transport-nats', () => {
     }
   });
 
-  it('sends the frames of one turn as one NATS message, in order, split only at the size limit', async () => {
+  it('sends the frames of one turn together, 16 to a NATS message, in order, split at the size limit', async () => {
     const pair = await echoPair(open(), open());
     const raw = await nats.connect({ servers: server.address });
     try {
@@ -154,8 +155,12 @@ server.describe('transport-nats', () => {
       for (let i = 0; i < 50; i++) pair.socket.send({ headers: { [Headers.id]: String(i) }, body: Buffer.from(`m${i}`) });
       await eventually(() => expect(pair.replies).toHaveLength(50));
       expect(pair.replies.map((reply) => reply.headers[Headers.id])).toEqual([...Array(50).keys()].map(String));
-      await eventually(() => expect(carried).toHaveLength(1));
-      expect(carried[0]!.headers).toBeUndefined();
+      // 50 replies made in one turn: 16 frames to a message, the rest at the end of the turn.
+      const framesPerMessage = (): number[] => carried.map((message) => splitFrames(message).frames.length);
+      await eventually(() => expect(framesPerMessage().reduce((sum, count) => sum + count, 0)).toBe(50));
+      expect(Math.max(...framesPerMessage())).toBe(16);
+      expect(carried.length).toBeLessThan(50);
+      expect(carried.every((message) => message.headers === undefined)).toBe(true);
 
       // 3000 messages of 1 KiB in one turn are over the server's max_payload (1 MiB) together: several NATS
       // messages, none over the limit, every message once and in order.

@@ -1,7 +1,14 @@
 /**
+ * A long burst leaves every 16 frames rather than at the end of the turn, so the peer starts on the first frames
+ * while this side prepares the rest — as the TCP transport's writes do (measured here: NATS and Redis rows a few
+ * percent faster, within the noise of this machine, and never slower).
+ */
+const FLUSH_EVERY = 16;
+
+/**
  * The frames one socket sends within a turn, published as one broker message (a NATS message, a Redis PUBLISH)
- * at the end of the turn (a microtask, when the client library would write its buffer anyway) or as soon as one
- * more frame would take the message over the size limit. With many calls in flight on a socket, the client
+ * at the end of the turn (a microtask, when the client library would write its buffer anyway), every
+ * FLUSH_EVERY frames, or as soon as one more frame would take the message over the size limit. With many calls in flight on a socket, the client
  * library then builds, parses and dispatches one message for a batch of requests or replies instead of one each.
  * Frames keep their order: batches go out in order on one channel, and frames in order within a batch.
  */
@@ -22,6 +29,7 @@ export class OutgoingFrames {
     this.#frames.push(frame);
     this.#bytes += frame.length;
     if (this.#frames.length === 1) queueMicrotask(this.#flushLater);
+    else if (this.#frames.length >= FLUSH_EVERY) this.flush();
   }
 
   /** Publishes what is queued now (before a close, so the peer gets it first). */
