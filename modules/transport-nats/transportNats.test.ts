@@ -4,6 +4,7 @@ import { Headers, loadConfig, MicroError, Tokens, TransportError, type Message, 
 import { silentLogger } from '../../src/logger/PinoLogger.js';
 import { TestApps } from '../../test/helpers/apps.js';
 import { captureLogger } from '../../test/helpers/captureLogger.js';
+import { closedAfterEach } from '../../test/helpers/closedAfterEach.js';
 import { eventually, uniqueName } from '../../test/helpers/eventually.js';
 import { runTransportContract } from '../../test/contracts/transportContract.js';
 import { requireServer } from '../../test/servers/testServers.js';
@@ -50,18 +51,10 @@ async function echoPair(server: NatsTransport, client: NatsTransport, address = 
 server.describe('transport-nats', () => {
   runTransportContract('nats', { create: () => transport(), deadAddress: uniqueName('tsmicro.test.nobody') });
 
-  const opened: NatsTransport[] = [];
-  const open = (overrides: Partial<NatsTransportOptions> = {}) => {
-    const created = transport(overrides);
-    opened.push(created);
-    return created;
-  };
+  const open = closedAfterEach((overrides: Partial<NatsTransportOptions> = {}) => transport(overrides));
   const apps = new TestApps();
   beforeEach(() => resetCalls());
-  afterEach(async () => {
-    await apps.stopAll();
-    await Promise.all(opened.splice(0).map((created) => created.close()));
-  });
+  afterEach(() => apps.stopAll());
   afterAll(() => apps.stopAll());
 
   it('treats host:port addresses as "pick a subject", anything else as the subject', async () => {

@@ -1,10 +1,11 @@
 import * as ioredis from 'ioredis';
 import { afterAll, afterEach, beforeEach, expect, it } from '@jest/globals';
-import { loadConfig, MicroError, Tokens, TransportError, type Message, type Socket } from '../../src/index.js';
+import { loadConfig, MicroError, Tokens, TransportError, type Logger, type Message, type Socket } from '../../src/index.js';
 import { silentLogger } from '../../src/logger/PinoLogger.js';
 import { runTransportContract } from '../../test/contracts/transportContract.js';
 import { TestApps } from '../../test/helpers/apps.js';
 import { captureLogger } from '../../test/helpers/captureLogger.js';
+import { closedAfterEach } from '../../test/helpers/closedAfterEach.js';
 import { eventually, uniqueName } from '../../test/helpers/eventually.js';
 import { requireServer } from '../../test/servers/testServers.js';
 import { calls, resetCalls, Shop } from '../../test/unit/fixtures.js';
@@ -41,18 +42,10 @@ async function echoPair(serverSide: RedisTransport, clientSide: RedisTransport) 
 server.describe('transport-redis', () => {
   runTransportContract('redis', { create: () => transport(), deadAddress: `${prefix}nobody` });
 
-  const opened: RedisTransport[] = [];
-  const open = (overrides: Partial<RedisTransportOptions> = {}, logger = silentLogger) => {
-    const created = transport(overrides, logger);
-    opened.push(created);
-    return created;
-  };
+  const open = closedAfterEach((overrides: Partial<RedisTransportOptions> = {}, logger: Logger = silentLogger) => transport(overrides, logger));
   const apps = new TestApps();
   beforeEach(() => resetCalls());
-  afterEach(async () => {
-    await apps.stopAll();
-    await Promise.all(opened.splice(0).map((created) => created.close()));
-  });
+  afterEach(() => apps.stopAll());
   afterAll(() => apps.stopAll());
 
   it('treats host:port addresses as "pick a channel", anything else as the channel', async () => {
