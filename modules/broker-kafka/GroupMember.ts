@@ -1,6 +1,6 @@
 import type { Logger } from '../../src/index.js';
 import { subscriptionAwareAssigner } from './assigner.js';
-import { describeError } from './describeError.js';
+import { describeError, needsRejoin } from './describeError.js';
 import type { KafkaConsumer, KafkaLibrary, KafkaRecord, KafkaStream } from './kafkaLibrary.js';
 import type { CommitPoint } from './OffsetCommitter.js';
 import { endOffsets, startPositions, type StartFrom } from './startOffsets.js';
@@ -109,7 +109,7 @@ export class GroupMember {
     this.#assigning = undefined;
     try {
       if (this.target.startFrom === 'latest') this.#subscribedAt ??= await endOffsets(consumer, kafkaTopic);
-      await consumer.joinGroup({});
+      await this.#join(consumer);
       // A rebalance during the first assignment supersedes it: wait for the one that stands.
       for (let assigning = this.#assigning; ; assigning = this.#assigning) {
         await assigning;
@@ -119,6 +119,24 @@ export class GroupMember {
       if (this.#consumer === consumer) this.#consumer = undefined;
       await closeQuietly(consumer, this.logger);
       throw error;
+    }
+  }
+
+  /**
+   * Joins the group. A member joining a busy group while others come and go is told again and again to rejoin;
+   * the client gives up after its few retries, but the group settles within its rebalance timeout, so the join
+   * keeps trying until then. Any other failure is final at once.
+   */
+  async #join(consumer: KafkaConsumer): Promise<void> {
+    const deadline = Date.now() + this.settings.rebalanceTimeout;
+    for (;;) {
+      try {
+        await consumer.joinGroup({});
+        return;
+      } catch (error) {
+        if (!needsRejoin(error) || Date.now() >= deadline || this.#stopped) throw error;
+        this.logger.debug('kafka broker: the group was rebalancing; joining again', { group: this.target.groupId, error: describeError(error) });
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { subscriptionAwareAssigner } from './assigner.js';
+import { needsRejoin } from './describeError.js';
 import type { KafkaClusterMetadata, KafkaMemberSubscription, KafkaRecord } from './kafkaLibrary.js';
 import { deadLetterTopicName, kafkaTopicName, queueGroupId } from './names.js';
 import { OffsetTracker } from './OffsetTracker.js';
@@ -10,6 +11,15 @@ import { decodeRecord, encodeRecord } from './records.js';
 
 /** Parts that need no Kafka. */
 describe('broker-kafka units', () => {
+  it('tells a group that is settling (rejoin needed, however deeply nested) from a failure', () => {
+    const rebalancing = Object.assign(new Error('The group is rebalancing, so a rejoin is needed.'), { needsRejoin: true });
+    const attempts = (inner: Error) => new AggregateError([new AggregateError([inner], 'Received response with error while executing API SyncGroup(v5)')], 'joinGroup failed 4 times.');
+    expect(needsRejoin(attempts(rebalancing))).toBe(true);
+    expect(needsRejoin(attempts(new Error('Cannot connect to any broker.')))).toBe(false);
+    expect(needsRejoin(Object.assign(new Error('not authorised'), { needsRejoin: false }))).toBe(false);
+  });
+
+
   it('keeps topic names Kafka accepts, and maps the others deterministically without collisions', () => {
     expect(kafkaTopicName('', 'shop.restocked')).toBe('shop.restocked');
     expect(kafkaTopicName('prod.', 'shop_restocked-v2')).toBe('prod.shop_restocked-v2');

@@ -44,3 +44,16 @@ export function kafkaErrorStatus(error: unknown): number {
   };
   return visit(error, 0) ?? 503;
 }
+
+/**
+ * Whether Kafka told the member to join again (the group is rebalancing, the member id is unknown or stale):
+ * a state of the group that passes, not a failure of the request.
+ */
+export function needsRejoin(error: unknown): boolean {
+  const visit = (value: unknown, depth: number): boolean => {
+    if ((value as { needsRejoin?: unknown } | undefined)?.needsRejoin === true) return true;
+    const nested = (value as { errors?: unknown[] } | undefined)?.errors;
+    return Array.isArray(nested) && depth < 5 && nested.some((inner) => visit(inner, depth + 1));
+  };
+  return visit(error, 0);
+}
