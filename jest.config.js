@@ -6,4 +6,9 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  // In CI only: once every suite has finished, exit even if a client connection is still open, so a leaked
+  // handle cannot hang the pipeline after a green run (one of three CI runs on 30 Nov kept a Kafka connection to
+  // the shared broker open after all 79 suites passed; not yet traced). Jest still prints that it forced the exit,
+  // and on a developer machine it waits and warns as usual: `npx jest --detectOpenHandles` shows the culprit.
+  forceExit: process.env.CI === 'true',
 };
