@@ -124,6 +124,9 @@ browser.describe('dashboard in a browser', () => {
 
   it('renders nested descriptions, each version apart, and a skeleton of the required fields', async () => {
     await serviceLink('catalog').click();
+    // The view is replaced once the service's details arrive: until then the previous service (shop, 1.0.0) shows.
+    await page.locator('h2.service-title', { hasText: 'catalog' }).waitFor();
+    await page.locator('section.version[data-version="2.0.0"]').waitFor();
     expect(await page.locator('section.version').evaluateAll((sections) => sections.map((section) => (section as unknown as { dataset: { version: string } }).dataset.version))).toEqual(['2.0.0', '1.0.0']);
     const create = page.locator('section.version[data-version="2.0.0"]').locator('details.endpoint');
     expect(await create.locator('.endpoint-signature').textContent()).toBe('CreateItem { title: string, price: Money { amount: number, currency?: string }, tags: string[], note?: string } → Item { id: string }');
