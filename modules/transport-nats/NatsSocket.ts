@@ -1,7 +1,8 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { TransportError, type Message, type Socket, type SocketHandlers } from '../../src/index.js';
 import type { NatsModule } from '../shared/nats/natsConnection.js';
-import { encodeData, encodeFrameData } from './dataWire.js';
+import { encodeData } from './dataWire.js';
+import { frameBuffer } from '../../src/transport/framing.js';
 import { OutgoingFrames } from '../shared/transport/OutgoingFrames.js';
 
 /** How one end of a virtual socket reaches its peer over NATS. */
@@ -59,7 +60,7 @@ export class NatsSocket implements Socket {
     const limit = this.maxMessageSize();
     if (this.framed) {
       // Throws TransportError `too_large` before anything is queued: the socket keeps working.
-      this.#outgoing.add(encodeFrameData(message, limit), limit);
+      this.#outgoing.add(frameBuffer(message, limit), limit);
       this.lastActivity = Date.now();
       return;
     }

@@ -21,12 +21,9 @@ export interface DataPayload {
   headers: MsgHdrs | undefined;
 }
 
-/** The frame of `message` as one buffer, large bodies included; throws TransportError `too_large`. */
-export const encodeFrameData = frameBuffer;
-
 /** The NATS payload (and headers, in the `headers` form) of `message`; throws TransportError `too_large`. */
 export function encodeData(nats: NatsModule, message: Message, framed: boolean, limit: number): DataPayload {
-  if (framed) return { payload: encodeFrameData(message, limit), headers: undefined };
+  if (framed) return { payload: frameBuffer(message, limit), headers: undefined };
   const headers = toNatsHeaders(nats, message.headers, isTransportHeader);
   const size = message.body.length + natsHeadersSize(headers);
   if (size > limit) {
