@@ -21,6 +21,17 @@ function kafkaLibs(): string {
 /** An ApiVersions v0 request: any Kafka broker answers it, echoing correlation id 7. */
 const API_VERSIONS = Buffer.from([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 7, 0, 0]);
 
+/**
+ * A random cluster id as Kafka writes them (16 bytes, base64url). One that starts with '-' is drawn again:
+ * StorageTool's argument parser would read it as an option (Kafka's own Uuid.randomUuid skips those too).
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Apache Kafka in KRaft mode (one node, broker and controller), its jars from Maven Central. */
 export const kafka: ServerDefinition = {
   name: 'kafka',
@@ -57,8 +68,13 @@ export const kafka: ServerDefinition = {
     );
     // Storage is formatted once per data directory; a restart keeps the data (and the committed offsets).
     if (!existsSync(join(directory, 'data', 'meta.properties'))) {
-      const clusterId = randomBytes(16).toString('base64url');
-      execFileSync('java', ['-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties], { stdio: 'ignore' });
+      const args = ['-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', properties];
+      try {
+        execFileSync('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (error) {
+        const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+        throw new Error(`formatting Kafka storage in ${directory} failed: ${stderr || (error as Error).message}`);
+      }
     }
     return { command: 'java', args: ['-Xms256m', '-Xmx768m', '-cp', `${libs}/*`, 'kafka.Kafka', properties] };
   },
