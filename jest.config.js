@@ -4,7 +4,13 @@ export default {
   roots: ['<rootDir>/test', '<rootDir>/modules'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The sources take inversify as `#inversify`: the one-file build `npm run build` writes (as a service does at
+    // run time, docs/adr/0006-bundled-inversify.md). Tests that import the `inversify` package get the package, so
+    // the suites also prove that the two copies share bindings and metadata.
+    '^#inversify$': '<rootDir>/dist/vendor/inversify.js',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   // In CI only: once every suite has finished, exit even if a client connection is still open, so a leaked
   // handle cannot hang the pipeline after a green run (one of three CI runs on 30 Nov kept a Kafka connection to

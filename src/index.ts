@@ -6,6 +6,12 @@
 // the build inversify itself loads, and both builds share one metadata store if a program also loads the full one.
 import 'reflect-metadata/lite';
 
+// The container's API, so services and plugins take it from here: tsmicro's one-file build of inversify
+// (`#inversify`, docs/adr/0006-bundled-inversify.md) then is the only copy a service loads. Importing the
+// `inversify` package directly still works (both copies share bindings and metadata) but loads its ≈ 240 modules.
+export { Container, ContainerModule, inject, injectable, multiInject, named, optional, postConstruct, preDestroy, tagged, unmanaged } from '#inversify';
+export type { ContainerModuleLoadOptions, ResolutionContext, ServiceIdentifier } from '#inversify';
+
 export { App, type AppOptions, type ServiceClass } from './app/App.js';
 export { coreModule } from './app/coreModule.js';
 export { memoryModule, MemoryWorld } from './app/memoryModule.js';

@@ -1,4 +1,4 @@
-import type { ServiceIdentifier } from 'inversify';
+import type { ServiceIdentifier } from '#inversify';
 import type { Broker } from './broker/Broker.js';
 import type { Client } from './client/Client.js';
 import type { Codec, CodecSet } from './codec/Codec.js';

@@ -1,5 +1,4 @@
-import { inject } from 'inversify';
-import { Handler, Service, Subscriber, Tokens, type CallContext, type Client } from '../../src/index.js';
+import { inject, Handler, Service, Subscriber, Tokens, type CallContext, type Client } from '../../src/index.js';
 import { GreetedEvent, HelloReply, HelloRequest } from './dto.js';
 
 /** The example service: one validated endpoint, and a subscriber that the instances share through a queue. */

@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { ACKS, KAFKA_BROKER_DEFAULTS as D, KafkaBroker, type Acks } from './KafkaBroker.js';
 import { kafkaLibrary } from './kafkaLibrary.js';
 import { START_FROM, type StartFrom } from './startOffsets.js';

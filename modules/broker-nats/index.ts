@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens, type PluginDefinition } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens, type PluginDefinition } from '../../src/index.js';
 import { missingPackage } from '../../src/pluginKit.js';
 import type { JetStreamModule } from './jetstream/JetStreamEngine.js';
 import { NatsBroker } from './NatsBroker.js';

@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { REDIS_BROKER_DEFAULTS, RedisBroker } from './RedisBroker.js';
 import { START_FROM, type StartFrom } from './StreamConsumer.js';
 

@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { ConfigError, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, ConfigError, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { AccessPolicy } from './AccessPolicy.js';
 import { addressListFormat, AddressSet, entriesOf } from './addressEntries.js';
 import type { ForwardedHeaderName } from './clientAddress.js';

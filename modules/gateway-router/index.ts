@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { ConfigError, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, ConfigError, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { RouterPlugin, type InitialRoutes, type RouterSettings } from './RouterPlugin.js';
 import { readRoutesText, resolveRoutesPath, RoutesFileError, routesFromText } from './routesFile.js';
 

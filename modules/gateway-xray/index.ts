@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { commonOptionsSchema, segmentNameFormat, type XRayOptions } from '../shared/xray/options.js';
 import { TraceRecorder } from '../shared/xray/TraceRecorder.js';
 import { XRayGatewayPlugin } from './XRayGatewayPlugin.js';

@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import type { EtcdModule } from './connection.js';
 import { ETCD_DEFAULT_PREFIX, EtcdRegistry } from './EtcdRegistry.js';
 

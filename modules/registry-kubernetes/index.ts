@@ -1,6 +1,5 @@
-import { ContainerModule } from 'inversify';
 import type * as k8s from '@kubernetes/client-node';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { apiAccess, type AccessOptions } from './access.js';
 import { KubernetesApi } from './KubernetesApi.js';
 import { KubernetesRegistry } from './KubernetesRegistry.js';

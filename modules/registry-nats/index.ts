@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { connectionOptionsSchema, natsSettings, type NatsConnectionOptions } from '../shared/nats/connectionOptions.js';
 import { NatsConnector, type NatsModule } from '../shared/nats/natsConnection.js';
 import { NatsRegistry } from './NatsRegistry.js';

@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { KEYSPACE_MODES, type KeyspaceMode } from './keyspaceEvents.js';
 import { REDIS_REGISTRY_DEFAULTS, RedisRegistry } from './RedisRegistry.js';
 

@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
+import { ContainerModule, CORE_VERSION, definePlugin, Tokens } from '../../src/index.js';
 import { amqpUrls } from '../shared/amqp/addresses.js';
 import { amqpLibrary } from '../shared/amqp/AmqpConnection.js';
 import { RabbitTransport } from './RabbitTransport.js';

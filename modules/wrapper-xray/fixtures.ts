@@ -1,5 +1,4 @@
-import { inject } from 'inversify';
-import { Handler, MicroError, Service, Subscriber, Tokens, type CallContext, type Client, type EventContext } from '../../src/index.js';
+import { inject, Handler, MicroError, Service, Subscriber, Tokens, type CallContext, type Client, type EventContext } from '../../src/index.js';
 
 /** What the subscriber saw, for the event tests. */
 export const received: { topic: string; header: string | undefined; attempt: number }[] = [];

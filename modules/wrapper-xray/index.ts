@@ -1,6 +1,4 @@
-import { ContainerModule } from 'inversify';
-import type { ResolutionContext, ServiceIdentifier } from 'inversify';
-import { CORE_VERSION, definePlugin, Tokens, type Logger } from '../../src/index.js';
+import { ContainerModule, type ResolutionContext, type ServiceIdentifier, CORE_VERSION, definePlugin, Tokens, type Logger } from '../../src/index.js';
 import { commonOptionsSchema, segmentNameFormat, type XRayOptions } from '../shared/xray/options.js';
 import { TraceRecorder } from '../shared/xray/TraceRecorder.js';
 import { tracingCallWrapper } from './callTracing.js';

@@ -1,5 +1,5 @@
 import 'reflect-metadata/lite';
-import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
+import { Container, type ContainerModule, type ServiceIdentifier } from '#inversify';
 import type { Client } from '../client/Client.js';
 import type { MicroConfig } from '../config/MicroConfig.js';
 import type { ConfigInput } from '../config/configUtil.js';

@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import { CodecSet } from '../codec/Codec.js';
 import { JsonCodec } from '../codec/JsonCodec.js';
 import { MsgpackCodec } from '../codec/MsgpackCodec.js';

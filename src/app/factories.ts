@@ -1,4 +1,4 @@
-import type { ResolutionContext } from 'inversify';
+import type { ResolutionContext } from '#inversify';
 import { DirectBroker } from '../broker/DirectBroker.js';
 import { RpcClient } from '../client/RpcClient.js';
 import type { MicroConfig } from '../config/MicroConfig.js';

@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import { MemoryBroker } from '../broker/MemoryBroker.js';
 import { SubscriberTable } from '../broker/SubscriberTable.js';
 import { MemoryRegistry, MemoryRegistryStore } from '../registry/MemoryRegistry.js';

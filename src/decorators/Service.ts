@@ -1,4 +1,4 @@
-import { injectable } from 'inversify';
+import { injectable } from '#inversify';
 import { SERVICE_KEY, type ServiceOptions } from './metadata.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

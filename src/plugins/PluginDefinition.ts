@@ -1,5 +1,5 @@
 import type convict from 'convict';
-import type { ContainerModule } from 'inversify';
+import type { ContainerModule } from '#inversify';
 import type { MicroConfig } from '../config/MicroConfig.js';
 import type { TokenName } from '../tokens.js';
 

@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import { DIRECT_BROKER_DEFAULTS, directBroker, type DirectBrokerPluginOptions } from '../../app/factories.js';
 import { sharedMemoryWorld } from '../../app/memoryModule.js';
 import { MemoryBroker } from '../../broker/MemoryBroker.js';

@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import { fileRegistry, type FileRegistryPluginOptions } from '../../app/factories.js';
 import { sharedMemoryWorld } from '../../app/memoryModule.js';
 import { MemoryRegistry } from '../../registry/MemoryRegistry.js';

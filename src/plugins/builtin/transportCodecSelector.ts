@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule } from '#inversify';
 import { registrySelector, tcpTransport } from '../../app/factories.js';
 import { sharedMemoryWorld } from '../../app/memoryModule.js';
 import { MemoryTransport } from '../../transport/MemoryTransport.js';
