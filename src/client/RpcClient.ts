@@ -146,7 +146,7 @@ export class RpcClient implements Client {
     headers[Headers.contentType] = this.#deps.codec.contentType;
     headers[Headers.timeout] = String(remaining);
     const message: Message = { headers, body };
-    const what = `call to ${service} ${endpoint} at ${selection.node.address}`;
+    const what = (): string => `call to ${service} ${endpoint} at ${selection.node.address}`;
     try {
       const pooled = this.#pool.get(selection.node.address, ERROR_ID, remaining);
       // A pooled connection is used at once: waiting for it would cost a turn of the microtask queue per call.

@@ -1,13 +1,9 @@
 import { MicroError, parseWireError } from '../errors.js';
 import { Headers } from './headers.js';
+import { PendingRequests } from './PendingRequests.js';
 import type { Message, Socket } from './Transport.js';
 import { TransportError } from './Transport.js';
 
-interface Pending {
-  resolve(message: Message): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
 
 /**
  * Many requests in flight on one socket: each request gets an id, and replies are matched to it whatever order
@@ -15,7 +11,7 @@ interface Pending {
  */
 export class RequestChannel {
   readonly #socket: Socket;
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingRequests<Message>();
   #nextId = 1;
   #closed = false;
   #closeReason: MicroError | undefined;
@@ -46,22 +42,20 @@ export class RequestChannel {
    * 503 marked not-delivered when the message could not be sent, and with 502 when the connection dropped after
    * sending (the request may or may not have run).
    */
-  request(message: Message, timeoutMs: number, errorId: string, what = `request to ${this.address}`): Promise<Message> {
+  request(message: Message, timeoutMs: number, errorId: string, what: string | (() => string) = `request to ${this.address}`): Promise<Message> {
     if (this.#closed) return Promise.reject(MicroError.unavailable(errorId, `connection to ${this.address} is closed`, true));
     const id = String(this.#nextId++);
     message.headers[Headers.id] = id;
-    this.lastUsed = Date.now();
+    const now = Date.now();
+    this.lastUsed = now;
     return new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(MicroError.timeout(errorId, `${what} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
+      // `what` is only put into words when the request fails, so a call that succeeds builds no message.
+      const timedOut = (): Error => MicroError.timeout(errorId, `${typeof what === 'string' ? what : what()} timed out after ${timeoutMs} ms`);
+      this.#pending.add(id, { resolve, reject, deadline: now + timeoutMs, timedOut });
       try {
         this.#socket.send(message);
       } catch (error) {
-        clearTimeout(timer);
-        this.#pending.delete(id);
+        this.#pending.take(id);
         const transportError = error as TransportError;
         if (transportError.kind === 'too_large') reject(MicroError.tooLarge(errorId, transportError.message));
         else reject(new MicroError(errorId, 503, `cannot send to ${this.address}: ${transportError.message}`, { notDelivered: true, cause: error }));
@@ -75,14 +69,12 @@ export class RequestChannel {
 
   #onReply(message: Message): void {
     const id = message.headers[Headers.id];
-    const pending = id === undefined ? undefined : this.#pending.get(id);
+    const pending = id === undefined ? undefined : this.#pending.take(id);
     if (!pending) {
       // A reply without an id is the server refusing the connection as a whole (e.g. a bad frame).
       if (id === undefined && message.headers[Headers.error]) this.#closeReason = parseWireError(message.headers[Headers.error], 'tsmicro.transport');
       return;
     }
-    this.#pending.delete(id!);
-    clearTimeout(pending.timer);
     const error = message.headers[Headers.error];
     if (error !== undefined) pending.reject(parseWireError(error, this.address, message.headers[Headers.unhandled] === 'true'));
     else pending.resolve(message);
@@ -91,11 +83,9 @@ export class RequestChannel {
   #onClosed(error?: Error): void {
     this.#closed = true;
     const reason = this.#closeReason?.detail ?? error?.message ?? 'closed by peer';
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
+    for (const pending of this.#pending.takeAll()) {
       pending.reject(new MicroError('tsmicro.client', 502, `connection to ${this.address} was lost before the reply: ${reason}`, { cause: error }));
     }
-    this.#pending.clear();
     this.onClose(this);
   }
 }
