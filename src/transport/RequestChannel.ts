@@ -1,9 +1,8 @@
 import { MicroError, parseWireError } from '../errors.js';
 import { Headers } from './headers.js';
-import { PendingRequests } from './PendingRequests.js';
+import { PendingRequests, type PendingRequest } from './PendingRequests.js';
 import type { Message, Socket } from './Transport.js';
 import { TransportError } from './Transport.js';
-
 
 /**
  * Many requests in flight on one socket: each request gets an id, and replies are matched to it whatever order
@@ -43,24 +42,34 @@ export class RequestChannel {
    * sending (the request may or may not have run).
    */
   request(message: Message, timeoutMs: number, errorId: string, what: string | (() => string) = `request to ${this.address}`): Promise<Message> {
-    if (this.#closed) return Promise.reject(MicroError.unavailable(errorId, `connection to ${this.address} is closed`, true));
-    const id = String(this.#nextId++);
-    message.headers[Headers.id] = id;
-    const now = Date.now();
-    this.lastUsed = now;
     return new Promise<Message>((resolve, reject) => {
       // `what` is only put into words when the request fails, so a call that succeeds builds no message.
       const timedOut = (): Error => MicroError.timeout(errorId, `${typeof what === 'string' ? what : what()} timed out after ${timeoutMs} ms`);
-      this.#pending.add(id, { resolve, reject, deadline: now + timeoutMs, timedOut });
-      try {
-        this.#socket.send(message);
-      } catch (error) {
-        this.#pending.take(id);
-        const transportError = error as TransportError;
-        if (transportError.kind === 'too_large') reject(MicroError.tooLarge(errorId, transportError.message));
-        else reject(new MicroError(errorId, 503, `cannot send to ${this.address}: ${transportError.message}`, { notDelivered: true, cause: error }));
-      }
+      this.send(message, { resolve, reject, deadline: Date.now() + timeoutMs, timedOut }, errorId);
     });
+  }
+
+  /**
+   * request() for a caller that is its own pending entry (see ClientCall): `pending` is settled exactly once,
+   * with the reply or with the errors request() describes — synchronously when the message cannot be sent.
+   */
+  send(message: Message, pending: PendingRequest<Message>, errorId: string): void {
+    if (this.#closed) {
+      pending.reject(MicroError.unavailable(errorId, `connection to ${this.address} is closed`, true));
+      return;
+    }
+    const id = String(this.#nextId++);
+    message.headers[Headers.id] = id;
+    this.lastUsed = Date.now();
+    this.#pending.add(id, pending);
+    try {
+      this.#socket.send(message);
+    } catch (error) {
+      this.#pending.take(id);
+      const transportError = error as TransportError;
+      if (transportError.kind === 'too_large') pending.reject(MicroError.tooLarge(errorId, transportError.message));
+      else pending.reject(new MicroError(errorId, 503, `cannot send to ${this.address}: ${transportError.message}`, { notDelivered: true, cause: error }));
+    }
   }
 
   close(): Promise<void> {

@@ -111,6 +111,26 @@ describe('calls through the server', () => {
     });
   });
 
+  it('a reply its codec cannot read fails that call with 500 naming it, and the client keeps working', async () => {
+    const transport = client.get(Tokens.Transport) as MemoryTransport;
+    const listener = await transport.listen(':0');
+    listener.accept((socket) =>
+      socket.receive({
+        // Answers every request in JSON's content type with a body that is not JSON.
+        message: (request) => socket.send({ headers: { [Headers.id]: request.headers[Headers.id]!, [Headers.contentType]: 'application/json' }, body: Buffer.from('{"broken') }),
+        close: () => undefined,
+      }),
+    );
+    try {
+      const error = await failure(client.client.call('liar', 'Liar.say', {}, { address: listener.address, retries: 2 }));
+      expect(error.code).toBe(500);
+      expect(error.detail).toMatch(/^reply from liar Liar\.say could not be decoded as application\/json: body is not valid JSON/);
+      await expect(client.client.call('shop', 'Shop.place', { item: 'tea', quantity: 1 })).resolves.toMatchObject({ accepted: 'tea' });
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('a MessagePack client calls a JSON server', async () => {
     const msgpackClient = await apps.started({ config: { codec: { plugin: 'msgpack' } } });
     const reply = await msgpackClient.client.call('shop', 'Shop.place', { item: 'coffee', quantity: 1 });
