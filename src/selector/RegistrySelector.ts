@@ -16,6 +16,8 @@ interface Penalty {
 }
 
 const ERROR_ID = 'tsmicro.selector';
+/** Shared by calls without options, so a call allocates none. */
+const NO_OPTIONS: SelectOptions = Object.freeze({});
 
 /**
  * Picks nodes from the (cached) registry with a random or round-robin strategy. A node marked as failing is
@@ -36,7 +38,7 @@ export class RegistrySelector implements Selector {
     this.#penaltyMs = options.penaltyMs ?? 5_000;
   }
 
-  select(service: string, options: SelectOptions = {}): Promise<Next> | Next {
+  select(service: string, options: SelectOptions = NO_OPTIONS): Promise<Next> | Next {
     const cached = this.#cache.cached(service);
     if (cached) {
       // Failures are reported the same way on both paths: as a rejected promise.
@@ -56,11 +58,17 @@ export class RegistrySelector implements Selector {
       const wanted = [options.version !== undefined ? `version ${options.version}` : '', options.metadata ? `metadata ${JSON.stringify(options.metadata)}` : ''].filter(Boolean).join(' and ');
       throw MicroError.notFound(ERROR_ID, `no node of service "${service}" matches ${wanted}; registered: ${describeVersions(services)}`);
     }
+    // One node is the answer whatever was tried or marked.
+    if (pool.length === 1) {
+      const only = pool[0]!;
+      return () => only;
+    }
     const strategy = options.strategy ?? this.#strategy;
-    const tried = new Set<Selection>();
+    // Most calls pick once: the set of nodes tried is made only when a second pick needs it.
+    let tried: Set<Selection> | undefined;
     return () => {
       const pick = this.#pick(service, pool, tried, strategy);
-      tried.add(pick);
+      (tried ??= new Set()).add(pick);
       return pick;
     };
   }
@@ -88,17 +96,16 @@ export class RegistrySelector implements Selector {
    * Prefers nodes this call has not tried yet (a node it tried has just failed it), then nodes without a
    * penalty; among penalised nodes only, the one whose penalty ends first.
    */
-  #pick(service: string, pool: Selection[], tried: Set<Selection>, strategy: StrategyName): Selection {
-    const now = Date.now();
-    const healthy = (selection: Selection): boolean => {
-      const penalty = this.#penalties.get(selection.node.id);
-      return !penalty || penalty.until <= now;
-    };
+  #pick(service: string, pool: Selection[], tried: Set<Selection> | undefined, strategy: StrategyName): Selection {
     let choices = pool;
-    if (tried.size > 0 || this.#penalties.size > 0) {
-      const fresh = pool.filter((selection) => !tried.has(selection));
+    if (tried !== undefined || this.#penalties.size > 0) {
+      const now = Date.now();
+      const fresh = tried === undefined ? pool : pool.filter((selection) => !tried.has(selection));
       if (fresh.length > 0) choices = fresh;
-      const rested = choices.filter(healthy);
+      const rested = choices.filter((selection) => {
+        const penalty = this.#penalties.get(selection.node.id);
+        return !penalty || penalty.until <= now;
+      });
       choices = rested.length > 0 ? rested : [this.#soonestBack(choices)];
     }
     if (choices.length === 1) return choices[0]!;

@@ -62,6 +62,15 @@ describe('RegistrySelector', () => {
     expect(next().node.id).not.toBe(first);
   });
 
+  it('a service of one node answers with it on every pick, marked or not', async () => {
+    const selector = await setup();
+    const next = await selector.select('svc', { version: '2.0.0' });
+    const only = next().node;
+    selector.mark('svc', only, new Error('down'));
+    expect([next().node.address, next().node.address]).toEqual(['10.0.0.3:1', '10.0.0.3:1']);
+    expect((await selector.select('svc', { metadata: { zone: 'eu' } }))().node).toBe(only);
+  });
+
   it('still answers when every node is marked, and forgets marks on success or reset', async () => {
     const selector = await setup();
     const next = await selector.select('svc', { version: '1.0.0' });
