@@ -165,7 +165,7 @@ export class RpcServer implements Server {
       return this.#reply(socket, id, MicroError.notFound(this.options.name, `unknown endpoint "${endpoint}" of service "${this.options.name}"; it has: ${known}`));
     }
     const contentType = headers[Headers.contentType];
-    const codec = contentType === undefined ? this.#deps.codec : this.#deps.codecs.forContentType(contentType);
+    const codec = contentType === undefined || contentType === this.#deps.codec.contentType ? this.#deps.codec : this.#deps.codecs.forContentType(contentType);
     if (!codec) {
       return this.#reply(socket, id, new MicroError(this.options.name, 415, `unsupported content-type "${contentType}"; ${this.options.name} reads ${this.#deps.codecs.contentTypes.join(', ')}`));
     }

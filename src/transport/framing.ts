@@ -1,4 +1,3 @@
-import { isAscii } from 'node:buffer';
 import { Headers } from './headers.js';
 import type { Message } from './Transport.js';
 import { TransportError } from './Transport.js';
@@ -174,21 +173,29 @@ export function splitFrames(payload: Buffer): SplitFrames {
   return { frames };
 }
 
-function parseFrame(frame: Buffer): Message {
-  const headerBytes = frame.readUInt32BE(0);
-  const headerEnd = HEADER_BLOCK_PREFIX + headerBytes;
-  if (headerEnd > frame.length) throw new TransportError('malformed', `malformed frame: header block of ${headerBytes} bytes in a frame of ${frame.length}`);
-  // An ASCII header block (the usual case) is decoded once and sliced, instead of one decode per name and value.
-  const text = isAscii(frame.subarray(HEADER_BLOCK_PREFIX, headerEnd)) ? frame.toString('latin1', 0, headerEnd) : undefined;
+/**
+ * The message in `buffer` from `start` (its header block length) to `end`, read in place: the body is the only
+ * view made, since every view of a Buffer is an object to allocate and collect.
+ */
+function parseFrame(buffer: Buffer, start: number, end: number): Message {
+  const headerBytes = buffer.readUInt32BE(start);
+  const headerStart = start + HEADER_BLOCK_PREFIX;
+  const headerEnd = headerStart + headerBytes;
+  if (headerEnd > end) throw new TransportError('malformed', `malformed frame: header block of ${headerBytes} bytes in a frame of ${end - start}`);
+  // The header block is decoded once and sliced, instead of one decode per name and value. That is exact when
+  // every byte became one character, as ASCII does (the usual case); any multi-byte character makes the text
+  // shorter than the bytes, and then each name and value is decoded on its own.
+  const block = buffer.toString('utf8', headerStart, headerEnd);
+  const text = block.length === headerBytes ? block : undefined;
   const headers: Record<string, string> = {};
-  let offset = HEADER_BLOCK_PREFIX;
+  let offset = headerStart;
   while (offset < headerEnd) {
     if (offset + 2 > headerEnd) throw new TransportError('malformed', 'malformed frame: truncated header name length');
-    const keyField = frame.readUInt16BE(offset);
+    const keyField = buffer.readUInt16BE(offset);
     const wellKnown = keyField >= WELL_KNOWN_MARK;
     const keyEnd = offset + 2 + (wellKnown ? 0 : keyField);
     if (keyEnd + 4 > headerEnd) throw new TransportError('malformed', 'malformed frame: header name runs past the header block');
-    const valueLength = frame.readUInt32BE(keyEnd);
+    const valueLength = buffer.readUInt32BE(keyEnd);
     const valueEnd = keyEnd + 4 + valueLength;
     if (valueEnd > headerEnd) throw new TransportError('malformed', 'malformed frame: header value runs past the header block');
     let key: string;
@@ -196,12 +203,12 @@ function parseFrame(frame: Buffer): Message {
       const name = WELL_KNOWN_HEADERS[keyField - WELL_KNOWN_MARK];
       if (name === undefined) throw new TransportError('malformed', `malformed frame: unknown header index ${keyField - WELL_KNOWN_MARK}`);
       key = name;
-    } else key = text === undefined ? frame.toString('utf8', offset + 2, keyEnd) : text.slice(offset + 2, keyEnd);
+    } else key = text === undefined ? buffer.toString('utf8', offset + 2, keyEnd) : text.slice(offset + 2 - headerStart, keyEnd - headerStart);
     // A peer must not be able to reach Object.prototype through a header name.
-    if (key !== '__proto__') headers[key] = text === undefined ? frame.toString('utf8', keyEnd + 4, valueEnd) : text.slice(keyEnd + 4, valueEnd);
+    if (key !== '__proto__') headers[key] = text === undefined ? buffer.toString('utf8', keyEnd + 4, valueEnd) : text.slice(keyEnd + 4 - headerStart, valueEnd - headerStart);
     offset = valueEnd;
   }
-  return { headers, body: frame.subarray(headerEnd) };
+  return { headers, body: headerEnd === end ? EMPTY : buffer.subarray(headerEnd, end) };
 }
 
 /**
@@ -212,39 +219,53 @@ export function decodeFrame(frame: Buffer): Message {
   if (frame.length < FRAME_PREFIX + HEADER_BLOCK_PREFIX || frame.readUInt32BE(0) !== frame.length - FRAME_PREFIX) {
     throw new TransportError('malformed', `malformed frame: ${frame.length} bytes do not match the frame's length prefix`);
   }
-  return parseFrame(frame.subarray(FRAME_PREFIX));
+  return parseFrame(frame, FRAME_PREFIX, frame.length);
 }
 
 /**
- * Reassembles frames from a byte stream. Chunks are kept as a list and joined once per frame, so a large frame
- * arriving in many small reads is copied once, not once per read.
+ * Reassembles frames from a byte stream. Whole frames in a chunk are read where they lie; only a frame split
+ * across reads is joined, once, when its last byte has come, so a large frame arriving in many small reads is
+ * copied once, not once per read.
  */
 export class FrameDecoder {
+  /** Bytes of a frame not yet complete, as received. */
   #chunks: Buffer[] = [];
   #buffered = 0;
+  /** Bytes of the incomplete frame, prefix included, once its prefix has come; -1 before. */
   #expected = -1;
 
   constructor(private readonly maxSize: number) {}
 
   /** Feeds bytes; returns the messages completed. Throws TransportError `too_large` or `malformed`. */
   push(chunk: Buffer): Message[] {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    const messages: Message[] = [];
-    for (;;) {
+    let buffer = chunk;
+    if (this.#buffered > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
       if (this.#expected < 0) {
-        if (this.#buffered < FRAME_PREFIX) break;
-        const length = this.#peekLength();
-        if (length + FRAME_PREFIX > this.maxSize) {
-          throw new TransportError('too_large', `frame of ${length + FRAME_PREFIX} bytes is over the limit of ${this.maxSize} bytes (transport.maxMessageSize)`);
-        }
-        if (length < HEADER_BLOCK_PREFIX) throw new TransportError('malformed', `malformed frame: length ${length} is shorter than a header block`);
-        this.#expected = length + FRAME_PREFIX;
+        if (this.#buffered < FRAME_PREFIX) return [];
+        this.#expected = this.#checkedLength(this.#peekLength()) + FRAME_PREFIX;
       }
-      if (this.#buffered < this.#expected) break;
-      const frame = this.#take(this.#expected);
+      if (this.#buffered < this.#expected) return [];
+      buffer = Buffer.concat(this.#chunks, this.#buffered);
+      this.#chunks = [];
+      this.#buffered = 0;
       this.#expected = -1;
-      messages.push(parseFrame(frame.subarray(FRAME_PREFIX)));
+    }
+    const messages: Message[] = [];
+    let offset = 0;
+    while (buffer.length - offset >= FRAME_PREFIX) {
+      const end = offset + FRAME_PREFIX + this.#checkedLength(buffer.readUInt32BE(offset));
+      if (end > buffer.length) {
+        this.#expected = end - offset;
+        break;
+      }
+      messages.push(parseFrame(buffer, offset + FRAME_PREFIX, end));
+      offset = end;
+    }
+    if (offset < buffer.length) {
+      this.#chunks = [offset === 0 ? buffer : buffer.subarray(offset)];
+      this.#buffered = buffer.length - offset;
     }
     return messages;
   }
@@ -254,26 +275,19 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /** A frame's announced length, refused before its bytes are buffered when it is over the limit. */
+  #checkedLength(length: number): number {
+    if (length + FRAME_PREFIX > this.maxSize) {
+      throw new TransportError('too_large', `frame of ${length + FRAME_PREFIX} bytes is over the limit of ${this.maxSize} bytes (transport.maxMessageSize)`);
+    }
+    if (length < HEADER_BLOCK_PREFIX) throw new TransportError('malformed', `malformed frame: length ${length} is shorter than a header block`);
+    return length;
+  }
+
+  /** The length prefix of the buffered bytes, which may be split across chunks. */
   #peekLength(): number {
     const first = this.#chunks[0]!;
     if (first.length >= FRAME_PREFIX) return first.readUInt32BE(0);
     return Buffer.concat(this.#chunks, this.#buffered).readUInt32BE(0);
-  }
-
-  #take(size: number): Buffer {
-    const first = this.#chunks[0]!;
-    let taken: Buffer;
-    if (first.length >= size) {
-      taken = first.subarray(0, size);
-      if (first.length === size) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(size);
-    } else {
-      const joined = Buffer.concat(this.#chunks, this.#buffered);
-      taken = joined.subarray(0, size);
-      this.#chunks = joined.length > size ? [joined.subarray(size)] : [];
-    }
-    this.#buffered -= size;
-    if (this.#buffered === 0) this.#chunks = [];
-    return taken.length === 0 ? EMPTY : taken;
   }
 }

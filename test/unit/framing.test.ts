@@ -32,6 +32,16 @@ describe('frame encoding', () => {
     expect(new FrameDecoder(MAX).push(bytes).map((decoded) => decoded.headers.i)).toEqual([...Array(10).keys()].map(String));
   });
 
+  it('reads a header block of ASCII text with length bytes over 0x7f, and bytes that are not UTF-8, as field by field', () => {
+    // A 200-byte value has the length byte 0xC8; the block is decoded whole only when that changes nothing.
+    const long = 'v'.repeat(200);
+    expect(new FrameDecoder(MAX).push(frame({ headers: { 'x-long': long, 'x-after': 'ok' }, body: Buffer.alloc(0) }))[0]!.headers).toEqual({ 'x-long': long, 'x-after': 'ok' });
+    // A lone 0xE9 (Latin-1 é, invalid UTF-8) reads as U+FFFD, whichever way the block is decoded.
+    const header = Buffer.concat([Buffer.from([0, 3]), Buffer.from('x-l'), Buffer.from([0, 0, 0, 3, 0x61, 0xe9, 0x62])]);
+    const raw = Buffer.concat([Buffer.from([0, 0, 0, 4 + header.length, 0, 0, 0, header.length]), header]);
+    expect(new FrameDecoder(MAX).push(raw)[0]!.headers).toEqual({ 'x-l': 'a\ufffdb' });
+  });
+
   it('carries a large body without copying it into the head', () => {
     const body = randomBytes(40 * 1024);
     const parts = encodeFrame({ headers: {}, body }, MAX);
