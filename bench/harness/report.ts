@@ -16,15 +16,15 @@ function find(results: BenchResults, row: string, framework: string): ScenarioSu
 /** The results table, one line per framework and row, with ratios to Moleculer and to the raw client of the row. */
 export function resultsTable(results: BenchResults): string {
   const lines = [
-    '| row | framework | req/s | p50 ms | p99 ms | events/s | idle RSS MiB | req/s ÷ Moleculer | req/s ÷ raw | p99 ÷ Moleculer | events/s ÷ Moleculer | CPU µs/call client + server | spread req/s, events/s |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| row | framework | req/s | p50 ms | p99 ms | events/s | idle RSS MiB | req/s ÷ Moleculer | req/s ÷ raw | p99 ÷ Moleculer | events/s ÷ Moleculer | CPU µs/call client + server | spread req/s, events/s | host steal |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const summary of results.summaries) {
     const { row, framework } = summary.scenario;
     const moleculer = framework === 'moleculer' ? undefined : find(results, row, 'moleculer');
     const raw = framework === 'raw' ? undefined : find(results, row, 'raw');
     if (summary.rounds.length === 0) {
-      lines.push(`| ${row} | ${framework} | failed: ${summary.failures[0] ?? 'no rounds'} ||||||||||`);
+      lines.push(`| ${row} | ${framework} | failed: ${summary.failures[0] ?? 'no rounds'} |||||||||||`);
       continue;
     }
     lines.push(
@@ -32,7 +32,7 @@ export function resultsTable(results: BenchResults): string {
         `${times(ratio(summary.requestsPerSecond, moleculer?.requestsPerSecond))} | ${percent(ratio(summary.requestsPerSecond, raw?.requestsPerSecond))} | ` +
         `${times(ratio(summary.p99Ms, moleculer?.p99Ms))} | ${times(ratio(summary.eventsPerSecond, moleculer?.eventsPerSecond))} | ` +
         `${fixed(summary.clientCpuMicros, 1)} + ${fixed(summary.serverCpuMicros, 1)} | ` +
-        `${percent(summary.spread.requestsPerSecond)}, ${percent(summary.spread.eventsPerSecond)} |`,
+        `${percent(summary.spread.requestsPerSecond)}, ${percent(summary.spread.eventsPerSecond)} | ${percent(summary.stealPercent / 100)} |`,
     );
   }
   return lines.join('\n');
@@ -88,7 +88,7 @@ export function markdownReport(results: BenchResults, machine: MachineDescriptio
     `# tsmicro benchmark, ${results.startedAt}`,
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; ${machine.natsServer}; ${machine.redisServer}.`,
-    `Method: ${rounds} rounds, scenarios rotated each round; per trial ${load.warmupMs} ms warm-up + ${load.durationMs} ms of calls with ${load.concurrency} in flight, then ${load.eventWarmupMs} + ${load.eventDurationMs} ms of events (${load.eventConcurrency} publishes in flight, at most ${load.eventWindow} ahead of the subscriber). Medians across rounds; spread = (max − min) / median. Run took ${Math.round(results.durationMs / 1000)} s.`,
+    `Method: ${rounds} rounds, scenarios rotated each round; per trial ${load.warmupMs} ms warm-up + ${load.durationMs} ms of calls with ${load.concurrency} in flight, then ${load.eventWarmupMs} + ${load.eventDurationMs} ms of events (${load.eventConcurrency} publishes in flight, at most ${load.eventWindow} ahead of the subscriber). Medians across rounds; spread = (max − min) / median; host steal = median share of the machine's CPU time the hypervisor gave to other guests during a row's calls (a trial with much of it ran on a slower machine). Run took ${Math.round(results.durationMs / 1000)} s.`,
     '',
     resultsTable(results),
     '',

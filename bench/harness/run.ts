@@ -25,6 +25,8 @@ export interface ScenarioSummary {
   /** CPU time per call of the client and server processes: less sensitive to a busy machine than throughput. */
   clientCpuMicros: number;
   serverCpuMicros: number;
+  /** Median share of CPU time stolen by the hypervisor during the calls (NaN where it cannot be read). */
+  stealPercent: number;
   /** (max − min) / median across rounds. */
   spread: { requestsPerSecond: number; eventsPerSecond: number; p99Ms: number };
 }
@@ -69,6 +71,7 @@ function summarise(scenario: Scenario, rounds: TrialResult[], failures: string[]
     rssMiB: median(pick((trial) => (trial.rssBytes === undefined ? undefined : trial.rssBytes / 1024 / 1024))),
     clientCpuMicros: median(pick((trial) => trial.calls.clientCpuMicros)),
     serverCpuMicros: median(pick((trial) => trial.serverCpuMicros)),
+    stealPercent: median(pick((trial) => trial.stealPercent)),
     spread: { requestsPerSecond: spread(rps), eventsPerSecond: spread(eps), p99Ms: spread(p99) },
   };
 }
@@ -84,7 +87,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResults>
         const result = await runTrial(scenario, options.servers, options.load);
         trials.get(scenario.id)!.push(result);
         const events = Number.isFinite(result.eventsPerSecond) ? `${Math.round(result.eventsPerSecond)} ev/s` : 'no events';
-        log(`round ${round + 1}/${options.rounds} ${scenario.id.padEnd(28)} ${Math.round(result.requestsPerSecond)} req/s  p50 ${result.calls.p50Ms.toFixed(2)} ms  p99 ${result.calls.p99Ms.toFixed(2)} ms  ${events}  cpu/call ${result.calls.clientCpuMicros.toFixed(1)}+${result.serverCpuMicros?.toFixed(1) ?? '-'} µs${result.calls.errors ? `  ${result.calls.errors} errors: ${result.calls.firstError}` : ''}`);
+        log(`round ${round + 1}/${options.rounds} ${scenario.id.padEnd(28)} ${Math.round(result.requestsPerSecond)} req/s  p50 ${result.calls.p50Ms.toFixed(2)} ms  p99 ${result.calls.p99Ms.toFixed(2)} ms  ${events}  cpu/call ${result.calls.clientCpuMicros.toFixed(1)}+${result.serverCpuMicros?.toFixed(1) ?? '-'} µs${result.stealPercent === undefined ? '' : `  steal ${result.stealPercent.toFixed(0)} %`}${result.calls.errors ? `  ${result.calls.errors} errors: ${result.calls.firstError}` : ''}`);
       } catch (error) {
         failures.get(scenario.id)!.push((error as Error).message.split('\n')[0]!);
         log(`round ${round + 1}/${options.rounds} ${scenario.id.padEnd(28)} FAILED: ${(error as Error).message}`);

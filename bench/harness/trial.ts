@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CallResult, LoadSettings, ScenarioEnv, WorkerMessage } from './protocol.js';
 import type { Scenario } from './scenarios.js';
+import { cpuCounters, stealPercent } from './hostSteal.js';
 import { Worker } from './processes.js';
 
 export interface Servers {
@@ -20,6 +21,8 @@ export interface TrialResult {
   eventsPerSecond: number;
   /** Idle server RSS after GC; undefined for the in-process rows. */
   rssBytes?: number;
+  /** Share of the machine's CPU time the hypervisor gave to other guests during the calls (see hostSteal.ts). */
+  stealPercent?: number;
 }
 
 /** A port nobody uses right now (the OS picks it). */
@@ -93,7 +96,9 @@ export async function runTrial(scenario: Scenario, servers: Servers, load: LoadS
       }
     });
     const budget = load.warmupMs + load.durationMs + load.eventWarmupMs + load.eventDurationMs + 60_000;
+    const before = cpuCounters();
     const calls = (await client.next('calls', budget)).result;
+    const steal = stealPercent(before, cpuCounters());
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([client.exited(), new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), budget)))]);
     clearTimeout(timer);
@@ -106,7 +111,7 @@ export async function runTrial(scenario: Scenario, servers: Servers, load: LoadS
     const requestsPerSecond = calls.elapsedMs > 0 ? (calls.calls * 1000) / calls.elapsedMs : Number.NaN;
     const [callsStart, callsEnd] = [boundaries['calls-measuring'], boundaries['calls-done']];
     const serverCpuMicros = callsStart && callsEnd && calls.calls > 0 ? (callsEnd.cpuMicros - callsStart.cpuMicros) / calls.calls : undefined;
-    return { calls, serverCpuMicros, requestsPerSecond, eventsPerSecond, rssBytes };
+    return { calls, serverCpuMicros, requestsPerSecond, eventsPerSecond, rssBytes, stealPercent: steal };
   } finally {
     await Promise.all([client?.stop(), server?.stop()]);
     cleanup();

@@ -4,6 +4,7 @@ import { runBenchmark } from '../../bench/harness/run.js';
 import { checkTargets, resultsTable, startupTable } from '../../bench/harness/report.js';
 import { roundOrder } from '../../bench/harness/run.js';
 import { median, percentile, spread } from '../../bench/harness/stats.js';
+import { stealPercent } from '../../bench/harness/hostSteal.js';
 
 /**
  * A smoke run of the benchmark harness, so it cannot rot: a few hundred calls and a burst of events through
@@ -31,6 +32,8 @@ it('runs tsmicro and raw scenarios in separate processes and reports them', asyn
   }
   expect(results.summaries.find((summary) => summary.scenario.id === 'tsmicro/tcp')!.rssMiB).toBeGreaterThan(10);
   expect(results.startup[0]!.samplesMs).toHaveLength(1);
+  // Linux (where this runs) reports the hypervisor's steal; the table shows it per row.
+  expect(results.summaries[0]!.stealPercent).toBeGreaterThanOrEqual(0);
   expect(resultsTable(results)).toMatch(/\| tcp \| tsmicro \| \d+ \|/);
   expect(startupTable(results)).toMatch(/\| tsmicro \| \d+ \|/);
   expect(checkTargets(results).map((check) => check.target)).toContain('tcp: req/s ≥ 75 % of raw');
@@ -44,4 +47,10 @@ it('rotates the order of scenarios each round and summarises with medians', () =
   expect(spread([90, 100, 110])).toBeCloseTo(0.2);
   expect(percentile(Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 0.99)).toBe(10);
   expect(percentile(Float64Array.from([1, 2, 3, 4]), 0.5)).toBe(2);
+});
+
+it('reads steal as a share of the machine\'s CPU time between two readings', () => {
+  expect(stealPercent({ steal: 10, total: 1000 }, { steal: 30, total: 1200 })).toBe(10);
+  expect(stealPercent(undefined, { steal: 1, total: 2 })).toBeUndefined();
+  expect(stealPercent({ steal: 1, total: 5 }, { steal: 1, total: 5 })).toBeUndefined();
 });
