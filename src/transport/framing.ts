@@ -126,6 +126,54 @@ export function writeFrame(message: Message, layout: FrameLayout, target: Buffer
   return offset + body.length;
 }
 
+/**
+ * Most bytes the frame of `message` can take: UTF-8 needs at most 3 bytes per UTF-16 code unit. Cheap (string
+ * lengths only), so a writer with room for this much can write the frame in one pass with writeFrameInPlace.
+ */
+export function frameBound(message: Message): number {
+  const headers = message.headers;
+  let bound = FRAME_PREFIX + HEADER_BLOCK_PREFIX + message.body.length;
+  for (const key in headers) bound += 6 + 3 * (key.length + headers[key]!.length);
+  return bound;
+}
+
+/**
+ * Writes the frame of `message` into `target` at `offset` in one pass, without measuring it first, and returns
+ * the offset after it: the lengths are filled in once the names and values are written. `target` must have
+ * frameBound(message) bytes of room. Throws TransportError `too_large` (a name or the frame over its limit);
+ * what it wrote by then lies past `offset` and is simply overwritten by the next frame.
+ */
+export function writeFrameInPlace(message: Message, target: Buffer, offset: number, maxSize: number): number {
+  const start = offset;
+  const headerStart = start + FRAME_PREFIX + HEADER_BLOCK_PREFIX;
+  offset = headerStart;
+  const headers = message.headers;
+  for (const key in headers) {
+    const index = WELL_KNOWN_INDEX.get(key);
+    if (index !== undefined) {
+      target.writeUInt16BE(WELL_KNOWN_MARK + index, offset);
+      offset += 2;
+    } else {
+      const keyLength = target.write(key, offset + 2, 'utf8');
+      if (keyLength > MAX_HEADER_NAME) throw nameTooLong(keyLength);
+      target.writeUInt16BE(keyLength, offset);
+      offset += 2 + keyLength;
+    }
+    const valueLength = target.write(headers[key]!, offset + 4, 'utf8');
+    target.writeUInt32BE(valueLength, offset);
+    offset += 4 + valueLength;
+  }
+  const body = message.body;
+  const total = offset - start + body.length;
+  if (total > maxSize) {
+    throw new TransportError('too_large', `message of ${total} bytes is over the transport limit of ${maxSize} bytes (transport.maxMessageSize)`);
+  }
+  target.writeUInt32BE(total - FRAME_PREFIX, start);
+  target.writeUInt32BE(offset - headerStart, start + FRAME_PREFIX);
+  if (body.length > 0) target.set(body, offset);
+  return offset + body.length;
+}
+
 /** Whether a body is large enough to be sent as its own buffer rather than copied next to its headers. */
 export function isLargeBody(body: Uint8Array): boolean {
   return body.length >= COPY_BODY_BELOW;

@@ -160,4 +160,27 @@ describe('frame writer', () => {
     writer.flush();
     expect(ids(writes)).toEqual(['1', '3']);
   });
+
+  it('writes in one pass the same bytes encodeFrame measures and writes, Unicode names and values included', () => {
+    const messages: Message[] = [
+      { headers: { [Headers.id]: '9', [Headers.service]: 'shop', [Headers.contentType]: 'application/json', 'x-tenant': 'acme' }, body: Buffer.from('{"a":1}') },
+      { headers: { 'x-ünïcode': 'värde → 値 😀', [Headers.id]: '10' }, body: Buffer.alloc(0) },
+    ];
+    const { writes, writer } = collect();
+    for (const one of messages) writer.push(one);
+    writer.flush();
+    expect(Buffer.concat(writes).equals(Buffer.concat(messages.map(frame)))).toBe(true);
+  });
+
+  it('refuses a small message whose headers take it over the limit, and keeps the ones queued', () => {
+    const writes: Buffer[] = [];
+    const writer = new FrameWriter((chunk) => writes.push(Buffer.from(chunk)), 100, 16);
+    writer.push(message(1));
+    expect(() => writer.push({ headers: { [Headers.id]: '2', 'x-big': 'v'.repeat(90) }, body: Buffer.alloc(0) })).toThrow(
+      'message of 116 bytes is over the transport limit of 100 bytes (transport.maxMessageSize)',
+    );
+    writer.push(message(3));
+    writer.flush();
+    expect(new FrameDecoder(100).push(Buffer.concat(writes)).map((decoded) => decoded.headers[Headers.id])).toEqual(['1', '3']);
+  });
 });
