@@ -2,6 +2,7 @@
  * `npm run bench`: tsmicro side by side with Moleculer, NestJS and raw clients. Flags:
  *   --rounds N (5)  --duration MS (2000, per measured window)  --warmup MS (1000)
  *   --events-duration MS (as --duration; 0 skips events)  --only tcp,nats,tsmicro,…  --no-peers (tsmicro and raw only)  --startup-rounds N (7)  --out DIR (bench/results)
+ *   --max-steal PCT (5)  --steal-retries N (2): a trial that saw more of the hypervisor's steal is run again
  */
 import { resolve } from 'node:path';
 import type { LoadSettings } from './protocol.js';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const startupScenarios = selectScenarios(STARTUP_SCENARIOS, only, withPeers);
   const machine = await describeMachine(servers.natsUrl, servers.redisUrl);
   console.log(`${scenarios.length} scenarios × ${rounds} rounds on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`);
-  const results = await runBenchmark({ scenarios, startupScenarios, rounds, startupRounds: Number(flag('startup-rounds') ?? 7), load, servers, log: (line) => console.log(line) });
+  const results = await runBenchmark({ scenarios, startupScenarios, rounds, startupRounds: Number(flag('startup-rounds') ?? 7), load, servers, maxStealPercent: Number(flag('max-steal') ?? 5), stealRetries: Number(flag('steal-retries') ?? 2), log: (line) => console.log(line) });
   console.log(`\n${markdownReport(results, machine, load, rounds)}`);
   const written = writeResults(resolve(flag('out') ?? resolve(PROJECT_ROOT, 'bench/results')), results, machine, load, rounds);
   console.log(`written: ${written.join(', ')}`);

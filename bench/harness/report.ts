@@ -88,7 +88,7 @@ export function markdownReport(results: BenchResults, machine: MachineDescriptio
     `# tsmicro benchmark, ${results.startedAt}`,
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; ${machine.natsServer}; ${machine.redisServer}.`,
-    `Method: ${rounds} rounds, scenarios rotated each round; per trial ${load.warmupMs} ms warm-up + ${load.durationMs} ms of calls with ${load.concurrency} in flight, then ${load.eventWarmupMs} + ${load.eventDurationMs} ms of events (${load.eventConcurrency} publishes in flight, at most ${load.eventWindow} ahead of the subscriber). Medians across rounds; spread = (max − min) / median; host steal = median share of the machine's CPU time the hypervisor gave to other guests during a row's calls (a trial with much of it ran on a slower machine). Run took ${Math.round(results.durationMs / 1000)} s.`,
+    `Method: ${rounds} rounds, scenarios rotated each round; per trial ${load.warmupMs} ms warm-up + ${load.durationMs} ms of calls with ${load.concurrency} in flight, then ${load.eventWarmupMs} + ${load.eventDurationMs} ms of events (${load.eventConcurrency} publishes in flight, at most ${load.eventWindow} ahead of the subscriber). Medians across rounds; spread = (max − min) / median; host steal = median share of the machine's CPU time the hypervisor gave to other guests during a row's calls (a trial with much of it ran on a slower machine; ${results.repeatedForSteal} trial${results.repeatedForSteal === 1 ? ' was' : 's were'} run again for steal over the limit). Run took ${Math.round(results.durationMs / 1000)} s.`,
     '',
     resultsTable(results),
     '',

@@ -54,3 +54,19 @@ it('reads steal as a share of the machine\'s CPU time between two readings', () 
   expect(stealPercent(undefined, { steal: 1, total: 2 })).toBeUndefined();
   expect(stealPercent({ steal: 1, total: 5 }, { steal: 1, total: 5 })).toBeUndefined();
 });
+
+it('runs a trial again when the hypervisor stole more than the limit, and keeps one result per round', async () => {
+  const results = await runBenchmark({
+    scenarios: selectScenarios(SCENARIOS, ['raw/tcp'], false),
+    startupScenarios: [],
+    rounds: 1,
+    startupRounds: 0,
+    load: { concurrency: 8, warmupMs: 50, durationMs: 2000, maxCalls: 100, eventConcurrency: 8, eventWarmupMs: 0, eventDurationMs: 0, eventWindow: 64 },
+    servers: { natsUrl: 'nats://127.0.0.1:4222', redisUrl: 'redis://127.0.0.1:6379' },
+    // Any steal (even none) is over a limit of -1 %: the trial is run once more, then kept.
+    maxStealPercent: -1,
+    stealRetries: 1,
+  });
+  expect(results.repeatedForSteal).toBe(1);
+  expect(results.summaries[0]!.rounds).toHaveLength(1);
+}, 60_000);
