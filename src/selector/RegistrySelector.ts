@@ -16,6 +16,18 @@ interface Penalty {
 }
 
 const ERROR_ID = 'tsmicro.selector';
+const onlyNodes = new WeakMap<readonly Selection[], Next>();
+
+function onlyNode(pool: readonly Selection[]): Next {
+  let next = onlyNodes.get(pool);
+  if (!next) {
+    const only = pool[0]!;
+    next = () => only;
+    onlyNodes.set(pool, next);
+  }
+  return next;
+}
+
 /** Shared by calls without options, so a call allocates none. */
 const NO_OPTIONS: SelectOptions = Object.freeze({});
 
@@ -58,11 +70,9 @@ export class RegistrySelector implements Selector {
       const wanted = [options.version !== undefined ? `version ${options.version}` : '', options.metadata ? `metadata ${JSON.stringify(options.metadata)}` : ''].filter(Boolean).join(' and ');
       throw MicroError.notFound(ERROR_ID, `no node of service "${service}" matches ${wanted}; registered: ${describeVersions(services)}`);
     }
-    // One node is the answer whatever was tried or marked.
-    if (pool.length === 1) {
-      const only = pool[0]!;
-      return () => only;
-    }
+    // One node is the answer whatever was tried or marked: its Next is made once per registry answer (the
+    // unfiltered pool is memoised per answer), not once per call.
+    if (pool.length === 1) return onlyNode(pool);
     const strategy = options.strategy ?? this.#strategy;
     // Most calls pick once: the set of nodes tried is made only when a second pick needs it.
     let tried: Set<Selection> | undefined;
