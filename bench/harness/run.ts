@@ -31,7 +31,7 @@ export interface ScenarioSummary {
   /** CPU time per call of the client and server processes: less sensitive to a busy machine than throughput. */
   clientCpuMicros: number;
   serverCpuMicros: number;
-  /** Median share of CPU time stolen by the hypervisor during the calls (NaN where it cannot be read). */
+  /** Median share of CPU time stolen by the hypervisor during the trials (NaN where it cannot be read). */
   stealPercent: number;
   /** (max − min) / median across rounds. */
   spread: { requestsPerSecond: number; eventsPerSecond: number; p99Ms: number };

@@ -21,7 +21,7 @@ export interface TrialResult {
   eventsPerSecond: number;
   /** Idle server RSS after GC; undefined for the in-process rows. */
   rssBytes?: number;
-  /** Share of the machine's CPU time the hypervisor gave to other guests during the calls (see hostSteal.ts). */
+  /** Share of the machine's CPU time the hypervisor gave to other guests during calls and events (hostSteal.ts). */
   stealPercent?: number;
 }
 
@@ -98,10 +98,11 @@ export async function runTrial(scenario: Scenario, servers: Servers, load: LoadS
     const budget = load.warmupMs + load.durationMs + load.eventWarmupMs + load.eventDurationMs + 60_000;
     const before = cpuCounters();
     const calls = (await client.next('calls', budget)).result;
-    const steal = stealPercent(before, cpuCounters());
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([client.exited(), new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), budget)))]);
     clearTimeout(timer);
+    // Over the calls and the events both: either slowed by the host makes the trial unlike its neighbours.
+    const steal = stealPercent(before, cpuCounters());
     if (code !== 0) throw new Error(`client of ${scenario.id} ended with ${code}\n${client.stderr}`);
     // The last report may still be on its way after the client has gone.
     if (!local && waitingFor) await new Promise((resolve) => setTimeout(resolve, 50));

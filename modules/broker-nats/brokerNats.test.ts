@@ -90,7 +90,7 @@ server.describe('broker-nats', () => {
     expect(got[0]!.message.headers).toEqual({ 'x-from': 'plain client' });
   });
 
-  it('core: a burst of publishes is confirmed by one flush per 64, and every event arrives', async () => {
+  it('core: a burst of publishes is confirmed by one flush per 128, and every event arrives', async () => {
     const connector = testConnector(nats, server.address);
     const [publisher, subscriber] = [await open(broker({ connector })), await open(broker())];
     const topic = uniqueName('burst');
@@ -104,7 +104,7 @@ server.describe('broker-nats', () => {
       return flush();
     };
     await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.publish(topic, message(`e${i}`, { 'micro-event-id': `e${i}` }))));
-    expect(flushes).toBe(Math.ceil(200 / 64));
+    expect(flushes).toBe(Math.ceil(200 / 128));
     await eventually(() => expect(got).toHaveLength(200));
     expect(new Set(bodies(got)).size).toBe(200);
   });
