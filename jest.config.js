@@ -16,6 +16,7 @@ export default {
   // handle cannot hang the pipeline after a green run (one of three CI runs on 30 Nov kept a Kafka connection to
   // the shared broker open after all 79 suites passed; not reproduced since: on 1 Dec all 82 suites, in band with
   // --detectOpenHandles and the real servers, reported no open handle and Jest exited by itself). Jest still
-  // prints that it forced the exit, and on a developer machine it waits and warns as usual: `npx jest --detectOpenHandles` shows the culprit.
+  // prints that it forced the exit, and on a developer machine it waits and warns as usual:
+  // `npx jest --detectOpenHandles` shows the culprit.
   forceExit: process.env.CI === 'true',
 };

@@ -80,7 +80,7 @@ export class ClientCall implements PendingRequest<Message> {
     }
     this.#selection = selection;
     this.#timeoutMs = remaining;
-    this.deadline = now + remaining;
+    this.deadline = deadline;
     const headers: Record<string, string> = { ...this.call.metadata };
     headers[Headers.service] = service;
     headers[Headers.endpoint] = endpoint;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { expect, it } from '@jest/globals';
 import { SCENARIOS, selectScenarios, STARTUP_SCENARIOS } from '../../bench/harness/scenarios.js';
 import { runBenchmark } from '../../bench/harness/run.js';
@@ -70,3 +71,11 @@ it('runs a trial again when the hypervisor stole more than the limit, and keeps 
   expect(results.repeatedForSteal).toBe(1);
   expect(results.summaries[0]!.rounds).toHaveLength(1);
 }, 60_000);
+
+it('refuses a flag that is not a number with one line naming it, before running anything', () => {
+  // dist/ is built by `pretest`; the harness's entry point runs on import, so it is started as a process.
+  const run = spawnSync(process.execPath, ['dist/bench/harness/main.js', '--max-steal', 'five'], { encoding: 'utf8', timeout: 30_000 });
+  expect(run.status).toBe(2);
+  expect(run.stderr.trim()).toBe('bench: --max-steal wants a non-negative number, got "five" (e.g. --max-steal 5)');
+  expect(run.stdout).toBe('');
+});
